@@ -1,0 +1,6 @@
+"""Zhijian (质监): comprehensive quality supervision platform."""
+
+from .config.celery import app as celery_app
+
+__all__ = ["celery_app"]
+__version__ = "0.1.0"

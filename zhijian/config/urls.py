@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from zhijian.core import errors
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("zhijian.config.api_urls")),
+    path("accounts/", include("zhijian.accounts.urls")),
+    path("work/", include("zhijian.web.urls")),
+    path("", include("zhijian.portal.urls")),
+]
+
+handler404 = errors.handler404
+handler500 = errors.handler500

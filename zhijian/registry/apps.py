@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistryConfig(AppConfig):
+    name = "zhijian.registry"
+    label = "registry"
+    verbose_name = _("Registers")
+
+    def ready(self) -> None:
+        from . import handlers  # noqa: F401  (event subscribers)
