@@ -62,7 +62,7 @@ def user_units_visible_to(user) -> QuerySet[UserUnit]:
     if scope.is_admin:
         return qs
     if scope.is_regulator:
-        return qs.filter(division_id__startswith=scope.prefix)
+        return qs.filter(division__code__startswith=scope.prefix)
     if scope.role == "user_unit":
         return qs.filter(pk=scope.org_id)
     return qs.none()
@@ -79,7 +79,7 @@ def inspectors_visible_to(user) -> QuerySet[Inspector]:
     if scope.is_admin:
         return qs
     if scope.is_regulator:
-        return qs.filter(department__division_id__startswith=scope.prefix)
+        return qs.filter(department__division__code__startswith=scope.prefix)
     return qs.none()
 
 

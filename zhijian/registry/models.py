@@ -150,7 +150,7 @@ class Responsibility(models.Model):
 
 class MarketEntityQuerySet(models.QuerySet):
     def in_division(self, prefix: str):
-        return self.filter(division_id__startswith=prefix)
+        return self.filter(division__code__startswith=prefix)
 
     def search(self, term: str):
         term = term.strip()

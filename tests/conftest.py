@@ -1,0 +1,95 @@
+"""Named personas (DESIGN.md): each test says who acts.
+
+`world` is a small province: a provincial, a Xi'an and a Baoji market supervision
+bureau, a Xi'an housing bureau that only covers building materials, two categories, and
+an entity in Xi'an (Yanta) and one in Baoji (Weibin)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests import factories as f
+from zhijian.accounts.models import Role
+
+
+@pytest.fixture
+def world(db):
+    electrical = f.CategoryFactory(code="electrical", name="电工产品", name_en="Electrical")
+    cable = f.CategoryFactory(code="electrical.cable", name="电线电缆", name_en="Wires and cables",
+                              parent=electrical, key_material=True)
+    building = f.CategoryFactory(code="building", name="建筑材料", name_en="Building materials")
+    steel = f.CategoryFactory(code="building.steel", name="钢筋", name_en="Rebar", parent=building,
+                              key_material=True)
+    province = f.DepartmentFactory(division=f.division("610000"), code="61-market",
+                                   name="陕西省市场监督管理局")
+    xian = f.DepartmentFactory(division=f.division("610100"), code="6101-market",
+                               name="西安市市场监督管理局")
+    baoji = f.DepartmentFactory(division=f.division("610300"), code="6103-market",
+                                name="宝鸡市市场监督管理局")
+    xian_housing = f.DepartmentFactory(division=f.division("610100"), kind="housing",
+                                       code="6101-housing", name="西安市住房和城乡建设局",
+                                       all_sectors=False)
+    xian_housing.sectors.set([building])
+    xian_entity = f.EntityFactory(division=f.division("610113"), name="西安测试电缆有限公司")
+    xian_entity.categories.set([cable])
+    baoji_entity = f.EntityFactory(division=f.division("610302"), name="宝鸡测试钢铁有限公司")
+    baoji_entity.categories.set([steel])
+    lab = f.LabFactory(division=f.division("610113"), name="西安测试检测中心")
+    unit = f.UserUnitFactory(division=f.division("610100"), name="西安测试地铁有限公司")
+    return {
+        "categories": {"electrical": electrical, "cable": cable, "building": building,
+                       "steel": steel},
+        "departments": {"province": province, "xian": xian, "baoji": baoji,
+                        "xian_housing": xian_housing},
+        "xian_entity": xian_entity,
+        "baoji_entity": baoji_entity,
+        "lab": lab,
+        "user_unit": unit,
+    }
+
+
+@pytest.fixture
+def admin_user(world):
+    return f.UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def province_officer(world):
+    return f.UserFactory(username="province", department=world["departments"]["province"])
+
+
+@pytest.fixture
+def xian_officer(world):
+    return f.UserFactory(username="xian", department=world["departments"]["xian"])
+
+
+@pytest.fixture
+def baoji_officer(world):
+    return f.UserFactory(username="baoji", department=world["departments"]["baoji"])
+
+
+@pytest.fixture
+def xian_housing_officer(world):
+    return f.UserFactory(username="xian_housing",
+                         department=world["departments"]["xian_housing"])
+
+
+@pytest.fixture
+def enterprise_user(world):
+    return f.UserFactory(username="enterprise", role=Role.ENTERPRISE,
+                         entity=world["xian_entity"])
+
+
+@pytest.fixture
+def lab_user(world):
+    return f.UserFactory(username="lab", role=Role.LAB, lab=world["lab"])
+
+
+@pytest.fixture
+def user_unit_user(world):
+    return f.UserFactory(username="metro", role=Role.USER_UNIT, user_unit=world["user_unit"])
+
+
+@pytest.fixture
+def api():
+    """An API client; call api.force_authenticate(user) for a persona, or leave anonymous."""
+    return APIClient()
