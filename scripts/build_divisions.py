@@ -150,6 +150,43 @@ def _same_name_successor(
     return candidates[0] if len(candidates) == 1 else None
 
 
+# English names: Hanyu Pinyin of the proper name (pypinyin, a dev dependency) plus the
+# English word for the unit type, following the GB/T 16159 rule of an apostrophe before
+# a syllable that starts with a, o or e (Xi'an). Polyphonic readings pypinyin gets wrong
+# are fixed here.
+SUFFIXES = [
+    ("自治县", "Autonomous County"), ("省", "Province"), ("市", "City"), ("地区", "Prefecture"),
+    ("区", "District"), ("县", "County"),
+]
+PINYIN_FIXES = {"长安": "Chang'an", "长武": "Changwu", "华阴": "Huayin", "华州": "Huazhou",
+                "华县": "Hua", "柞水": "Zhashui", "洛川": "Luochuan", "洋县": "Yang",
+                "眉县": "Mei", "陇县": "Long", "凤县": "Feng", "彬县": "Bin", "佳县": "Jia",
+                "富县": "Fu", "乾县": "Qian", "户县": "Hu", "耀县": "Yao", "商县": "Shang",
+                "镇巴": "Zhenba", "蓝田": "Lantian", "阎良": "Yanliang", "鄠邑": "Huyi",
+                "陕西": "Shaanxi", "秦都": "Qindu", "子长": "Zichang", "略阳": "Lueyang",
+                "佛坪": "Foping", "长安县": "Chang'an"}
+
+
+def english_name(name: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    for zh, en in SUFFIXES:
+        if name.endswith(zh) and len(name) > len(zh):
+            base, unit = name[: -len(zh)], en
+            break
+    else:
+        return name
+    if name in PINYIN_FIXES:
+        return f"{PINYIN_FIXES[name]} {unit}"
+    if base in PINYIN_FIXES:
+        return f"{PINYIN_FIXES[base]} {unit}"
+    syllables = lazy_pinyin(base, style=Style.NORMAL)
+    word = syllables[0]
+    for syl in syllables[1:]:
+        word += ("'" if syl[:1] in "aoe" else "") + syl
+    return f"{word.capitalize()} {unit}"
+
+
 def build_divisions(loc_path: Path | None = None) -> list[dict[str, Any]]:
     """The Shaanxi division list, sorted by code, with successors resolved."""
     entries = {
@@ -169,6 +206,8 @@ def build_divisions(loc_path: Path | None = None) -> list[dict[str, Any]]:
         )
 
     _verify(by_code)
+    for division in by_code.values():
+        division["name_en"] = english_name(division["name"])
     return [by_code[code] for code in sorted(by_code)]
 
 
