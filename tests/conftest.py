@@ -11,6 +11,20 @@ from tests import factories as f
 from zhijian.accounts.models import Role
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses TRUNCATE of the audit log unless the session allows maintenance
+    (core migration 0004); the test database allows it so transactional tests can flush."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET zhijian.audit_maintenance = 'on'")
+                cursor.execute("SET zhijian.audit_maintenance = 'on'")
+
+
 @pytest.fixture
 def world(db):
     electrical = f.CategoryFactory(code="electrical", name="电工产品", name_en="Electrical")

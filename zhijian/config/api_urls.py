@@ -1,6 +1,10 @@
+"""/api/v1/: one router for every register; anything else under it is a JSON 404."""
+
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from zhijian.core.api import CheckpointViewSet, PublicKeyViewSet
+from zhijian.core.errors import api_not_found
 from zhijian.registry import api as registry
 
 router = DefaultRouter()
@@ -18,4 +22,10 @@ router.register("public/entities", registry.PublicEntityViewSet, basename="publi
 router.register("public/audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 router.register("public/keys", PublicKeyViewSet, basename="publickey")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Last: an unknown path under /api/v1/ answers in the API's error format even with
+    # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so
+    # CommonMiddleware's APPEND_SLASH redirect still works for known endpoints.
+    re_path(r"^.*/$", api_not_found, name="api-not-found"),
+]

@@ -127,13 +127,17 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The catalogue lives at the repository root (locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR.parent / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", Path.cwd() / "staticfiles"))
+# The project's own and vendored assets live in zhijian/static (no app owns them); the
+# finders serve them in development and tests, `collectstatic` gathers them for production.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -173,9 +177,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        # Several models have a "status" field with different choices; name each enum.
-        "EntityStatusEnum": "zhijian.registry.choices.EntityStatus.choices",
-        "LabStatusEnum": "zhijian.registry.choices.LabStatus.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -187,6 +188,9 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        # Two choice sets share the field name "status".
+        "EntityStatusEnum": "zhijian.registry.choices.EntityStatus",
+        "LabStatusEnum": "zhijian.registry.choices.LabStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -201,6 +205,16 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 ZHIJIAN_OUTBOX_MODE = os.environ.get(
     "ZHIJIAN_OUTBOX_MODE", "celery" if CELERY_BROKER_URL else "inline"
 )
+# A write must not wait for a broker that is down: one quick retry, then the drain is left
+# to the next commit, a starting worker or beat (the events are safe in the outbox).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# With `celery -A zhijian beat`: drain what a lost broker message left behind, and sign
+# the audit head hourly (docs/events.md, docs/audit.md).
+CELERY_BEAT_SCHEDULE = {
+    "outbox-drain": {"task": "zhijian.core.tasks.outbox_drain_task", "schedule": 60.0},
+    "audit-checkpoint": {"task": "zhijian.core.tasks.audit_checkpoint_task", "schedule": 3600.0},
+}
 
 # Audit checkpoints are signed with an Ed25519 key. In production the key comes from a
 # file (ZHIJIAN_AUDIT_KEY_FILE, PEM, PKCS#8); the demo generates one under the data dir.

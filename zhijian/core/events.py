@@ -1,16 +1,25 @@
 """Domain events through a transactional outbox.
 
 A service calls `publish()` inside its transaction; the event row commits or rolls back
-with the change. Subscribers register with `@subscribe("noun.verbed")`. After commit the
-outbox is drained inline (default) or by Celery workers (`outbox_drain_task`). Each
-handler runs in its own transaction together with an EventDelivery row that is unique per
-(event, handler): a redelivered event finds the row and is skipped, so every effect is
-applied once and only once even when a worker dies mid-batch.
+with the change. Subscribers register with `@subscribe("noun.verbed")`; modules named in
+ZHIJIAN_EXTRA_HANDLERS (setting or environment variable, comma-separated dotted paths)
+are imported before the first drain, so deployments and tests can add subscribers
+without the writers importing them.
+
+After commit the outbox is drained inline (ZHIJIAN_OUTBOX_MODE=inline, the default) or by
+Celery workers (=celery, `outbox_drain_task`). Each event is processed in one
+transaction that locks its row (SKIP LOCKED on PostgreSQL, so concurrent workers take
+different events); each handler runs in a savepoint together with an EventDelivery row
+unique per (event, handler). A redelivered event finds its deliveries and skips those
+handlers, so every effect is applied once and only once, even when a worker dies
+mid-batch (its transaction rolls back and the event is taken again). See docs/events.md.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -23,6 +32,7 @@ from .models import EventDelivery, OutboxEvent
 log = logging.getLogger(__name__)
 Handler = Callable[[OutboxEvent], None]
 _handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+_extra_loaded = False
 
 
 def subscribe(name: str):
@@ -37,7 +47,27 @@ def subscribe(name: str):
     return register
 
 
+def extra_handler_modules() -> list[str]:
+    value = getattr(settings, "ZHIJIAN_EXTRA_HANDLERS", None)
+    if value is None:
+        value = os.environ.get("ZHIJIAN_EXTRA_HANDLERS", "")
+    if isinstance(value, str):
+        value = value.split(",")
+    return [m.strip() for m in value if m and m.strip()]
+
+
+def load_extra_handlers() -> None:
+    """Import the modules named in ZHIJIAN_EXTRA_HANDLERS (once per process)."""
+    global _extra_loaded
+    if _extra_loaded:
+        return
+    for module in extra_handler_modules():
+        importlib.import_module(module)
+    _extra_loaded = True
+
+
 def handlers_for(name: str) -> list[tuple[str, Handler]]:
+    load_extra_handlers()
     return _handlers.get(name, []) + _handlers.get("*", [])
 
 
@@ -56,64 +86,115 @@ def publish(name: str, *, aggregate, payload: dict | None = None) -> OutboxEvent
 
 
 def schedule_drain() -> None:
-    if settings.ZHIJIAN_OUTBOX_MODE == "celery":
+    """After a commit: drain now (inline) or ask a worker to (celery).
+
+    A broker that is down does not fail the write that has already committed: the
+    events wait in the outbox for the next drain (the next write, a worker starting,
+    the periodic task, or `zhijian outbox drain`)."""
+    mode = settings.ZHIJIAN_OUTBOX_MODE
+    if mode == "celery":
         from .tasks import outbox_drain_task
 
         try:
-            outbox_drain_task.delay()
-        except Exception:  # the broker is down: events wait in the outbox for the next drain
+            outbox_drain_task.apply_async(retry=False)
+        except Exception:
             log.warning("outbox: broker unavailable, events stay queued", exc_info=True)
-    elif settings.ZHIJIAN_OUTBOX_MODE == "inline":
+    elif mode == "inline":
         drain()
 
 
+class _AlreadyApplied(Exception):
+    """Raised inside apply()'s transaction to undo an effect another worker recorded."""
+
+
 def apply(event: OutboxEvent, key: str, fn: Handler) -> bool:
-    """Apply one handler to one event exactly once. Returns True if it ran now."""
+    """Apply one handler to one event exactly once. Returns True if it ran now.
+
+    The effect and the EventDelivery row commit together or not at all; if another
+    process recorded the delivery first, this effect is rolled back."""
     try:
         with transaction.atomic():
-            if EventDelivery.objects.filter(event=event, handler=key).exists():
+            if EventDelivery.objects.filter(event_id=event.pk, handler=key).exists():
                 return False
             fn(event)
-            EventDelivery.objects.create(event=event, handler=key)
+            try:
+                with transaction.atomic():
+                    EventDelivery.objects.create(event_id=event.pk, handler=key)
+            except IntegrityError:
+                raise _AlreadyApplied from None
             return True
-    except IntegrityError:
-        # Another worker applied it concurrently; its transaction won.
+    except _AlreadyApplied:
         return False
 
 
-def _claim(batch: int, after_id: int) -> list[OutboxEvent]:
-    qs = OutboxEvent.objects.filter(processed_at__isnull=True, id__gt=after_id).order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            return list(qs.select_for_update(skip_locked=True)[:batch])
-    return list(qs[:batch])
+def process(event_id: int) -> bool | None:
+    """Run every handler of one pending event in one transaction that holds its row.
+
+    Returns True when the event is done, False when a handler failed (the event stays
+    pending with attempts and last_error; deliveries of the handlers that succeeded are
+    kept), None when the event is done already or another worker holds it."""
+    with transaction.atomic():
+        qs = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        event = qs.first()
+        if event is None:
+            return None
+        for key, fn in handlers_for(event.name):
+            try:
+                apply(event, key, fn)
+            except Exception as exc:
+                log.exception("outbox: handler %s failed for %s", key, event)
+                event.attempts += 1
+                event.last_error = f"{key}: {exc!r}"[:2000]
+                event.save(update_fields=["attempts", "last_error"])
+                return False
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+        return True
 
 
 def drain(batch: int = 200, max_batches: int | None = None) -> int:
-    """Process pending events in id order; returns how many were completed."""
+    """Process pending events in id order; returns how many were completed.
+
+    An event whose handler fails is retried on the next drain, not in a loop here, and
+    the later events of the same aggregate wait for it, so that subscribers see each
+    record's events in the order they happened."""
     done = 0
     rounds = 0
-    after_id = 0  # a failing event is retried on the next drain, not in a loop here
+    after_id = 0
+    blocked: set[tuple[str, str]] = set()
     while max_batches is None or rounds < max_batches:
         rounds += 1
-        events = _claim(batch, after_id)
-        if not events:
+        pending = list(
+            OutboxEvent.objects.filter(processed_at__isnull=True, id__gt=after_id)
+            .order_by("id").values_list("id", "aggregate_type", "aggregate_id")[:batch]
+        )
+        if not pending:
             break
-        after_id = events[-1].pk
-        for event in events:
-            try:
-                for key, fn in handlers_for(event.name):
-                    apply(event, key, fn)
-            except Exception as exc:  # keep the event pending; record why
-                log.exception("outbox: handler failed for %s", event)
-                OutboxEvent.objects.filter(pk=event.pk).update(
-                    attempts=event.attempts + 1, last_error=repr(exc)[:2000]
-                )
+        after_id = pending[-1][0]
+        for event_id, aggregate_type, aggregate_id in pending:
+            aggregate = (aggregate_type, aggregate_id)
+            if aggregate in blocked:
                 continue
-            OutboxEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-                processed_at=timezone.now()
-            )
-            done += 1
-        if len(events) < batch:
+            outcome = process(event_id)
+            if outcome:
+                done += 1
+            elif outcome is False:
+                blocked.add(aggregate)
+        if len(pending) < batch:
             break
     return done
+
+
+def status() -> dict:
+    """Counts for operators: pending, failing (pending with attempts), processed, and the
+    oldest pending event's creation time."""
+    pending = OutboxEvent.objects.filter(processed_at__isnull=True)
+    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
+    return {
+        "pending": pending.count(),
+        "failing": pending.filter(attempts__gt=0).count(),
+        "processed": OutboxEvent.objects.filter(processed_at__isnull=False).count(),
+        "oldest_pending": oldest,
+    }

@@ -1,3 +1,12 @@
+"""Pagination of the API (docs/api.md, "Pagination").
+
+Registers use page numbers with a total count; regulators' lists are bounded by
+jurisdiction. The public search runs over every entity of the province (a million rows),
+where a COUNT would cost more than the page, so it pages by cursor: it reads page_size + 1
+rows in index order (the extra row only says whether there is a next page) and returns
+opaque next/previous links, never a count.
+"""
+
 from rest_framework import pagination
 
 
@@ -5,3 +14,12 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class PublicSearchPagination(pagination.CursorPagination):
+    """Keyset pages over the unique USCC: constant cost at any depth, no COUNT."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = "uscc"

@@ -68,6 +68,11 @@ def _load(path: str, mtime: float) -> LoadedKey:
     return LoadedKey(key, key_id_for(raw), raw.hex())
 
 
+def load_key(path: Path) -> LoadedKey:
+    """The private key in a PEM file (PKCS#8, Ed25519)."""
+    return _load(str(path), path.stat().st_mtime)
+
+
 def audit_key() -> LoadedKey:
     """The audit key; created on first use outside production, and published."""
     from django.conf import settings
@@ -82,7 +87,7 @@ def audit_key() -> LoadedKey:
             keygen(path)
         except FileExistsError:
             pass
-    loaded = _load(str(path), path.stat().st_mtime)
+    loaded = load_key(path)
     PublicKey.objects.get_or_create(
         key_id=loaded.key_id,
         defaults={"purpose": AUDIT_PURPOSE, "public_key": loaded.public_hex},

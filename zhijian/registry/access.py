@@ -106,6 +106,25 @@ def require_regulator_for_division(user, division_code: str) -> Scope:
     raise Denied(_("Only regulators can do this."))
 
 
+def require_regulator(user) -> Scope:
+    scope = scope_of(user)
+    if not (scope.is_admin or scope.is_regulator):
+        raise Denied(_("Only regulators can do this."))
+    return scope
+
+
+def can_see_history(user, obj) -> bool:
+    """The audit trail of a record (before/after of every change) is not public. Callers
+    have already checked that the record itself is visible to the user; labs are public,
+    so their trail is further limited to regulators and the lab itself."""
+    scope = scope_of(user)
+    if scope.is_admin or scope.is_regulator:
+        return True
+    if isinstance(obj, Lab):
+        return scope.role == "lab" and scope.org_id == obj.pk
+    return scope.role in {"enterprise", "user_unit"}
+
+
 def require_admin(user) -> Scope:
     scope = scope_of(user)
     if not scope.is_admin:

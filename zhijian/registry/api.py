@@ -6,18 +6,32 @@ from __future__ import annotations
 import csv
 import io
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import decorators, mixins, parsers, permissions, serializers, viewsets
+from rest_framework import (
+    decorators,
+    exceptions,
+    mixins,
+    parsers,
+    permissions,
+    serializers,
+    viewsets,
+)
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.validators import UniqueValidator
 
 from zhijian.core import audit
 from zhijian.core.api import service_call
 from zhijian.core.models import Division
+from zhijian.core.pagination import PublicSearchPagination
+from zhijian.core.services import current_division
+from zhijian.core.validators import validate_uscc
 
 from . import access, services
 from .choices import Level
@@ -42,6 +56,31 @@ STANDARDS = Standard.objects.all()
 
 def codes_field(queryset, **kw):
     return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kw)
+
+
+class DivisionField(serializers.SlugRelatedField):
+    """A GB/T 2260 code that records may be filed under now: an unknown code and an
+    abolished one (naming its successor) are refused with the services' own messages."""
+
+    def __init__(self, **kw):
+        super().__init__(slug_field="code", queryset=DIVISIONS, **kw)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str | int):
+            self.fail("invalid")
+        try:
+            return current_division(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["division"]) from exc
+
+
+class VisibleEntityField(serializers.PrimaryKeyRelatedField):
+    """An entity id among those the caller may see: another jurisdiction's entity gets
+    the same answer as an id that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return access.entities_visible_to(getattr(request, "user", None))
 
 
 # --- serializers ---------------------------------------------------------------------------
@@ -71,7 +110,7 @@ class StandardSerializer(serializers.ModelSerializer):
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
-    division = codes_field(DIVISIONS)
+    division = DivisionField()
     sectors = codes_field(CATEGORIES, many=True, required=False)
 
     class Meta:
@@ -90,7 +129,7 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
 
 
 class EntitySerializer(serializers.ModelSerializer):
-    division = codes_field(DIVISIONS)
+    division = DivisionField()
     categories = codes_field(CATEGORIES, many=True, required=False)
 
     class Meta:
@@ -100,6 +139,11 @@ class EntitySerializer(serializers.ModelSerializer):
                   "registered_on", "status", "categories", "risk_class", "licence_holder",
                   "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"uscc": {"validators": [
+            validate_uscc,
+            UniqueValidator(MarketEntity.objects.all(),
+                            message=gettext_lazy("An entity with this code is already registered.")),
+        ]}}
 
 
 class EntityUpdateSerializer(EntitySerializer):
@@ -124,7 +168,7 @@ class EntityPublicSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    entity = serializers.PrimaryKeyRelatedField(queryset=MarketEntity.objects.all())
+    entity = VisibleEntityField()
     category = codes_field(CATEGORIES)
     standards = codes_field(STANDARDS, many=True, required=False)
 
@@ -143,7 +187,7 @@ class ScopeSerializer(serializers.ModelSerializer):
 
 
 class LabSerializer(serializers.ModelSerializer):
-    division = codes_field(DIVISIONS)
+    division = DivisionField()
     scopes = ScopeSerializer(many=True, read_only=True)
 
     class Meta:
@@ -154,7 +198,7 @@ class LabSerializer(serializers.ModelSerializer):
 
 
 class UserUnitSerializer(serializers.ModelSerializer):
-    division = codes_field(DIVISIONS)
+    division = DivisionField()
     categories = codes_field(CATEGORIES, many=True, required=False)
 
     class Meta:
@@ -187,10 +231,19 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 # --- filters -------------------------------------------------------------------------------
 
+def _division_prefix(value: str) -> str:
+    from zhijian.core.divisions import prefix
+
+    value = value.strip()
+    return prefix(value) if len(value) == 6 and value.isdigit() else value
+
+
 class EntityFilter(filters.FilterSet):
-    q = filters.CharFilter(method="search", label=_("name or code"))
-    division = filters.CharFilter(method="in_division", label=_("division code or prefix"))
-    category = filters.CharFilter(field_name="categories__code")
+    q = filters.CharFilter(method="search", label=gettext_lazy("name or code"))
+    division = filters.CharFilter(method="in_division",
+                                  label=gettext_lazy("division code or prefix"))
+    category = filters.CharFilter(method="in_category",
+                                  label=gettext_lazy("product category code (with subcategories)"))
 
     class Meta:
         model = MarketEntity
@@ -200,9 +253,53 @@ class EntityFilter(filters.FilterSet):
         return qs.search(value)
 
     def in_division(self, qs, name, value):
-        from zhijian.core.divisions import prefix
+        return qs.in_division(_division_prefix(value))
 
-        return qs.in_division(prefix(value) if len(value) == 6 else value)
+    def in_category(self, qs, name, value):
+        codes = ProductCategory.objects.expand([value.strip()])
+        return qs.filter(pk__in=MarketEntity.categories.through.objects.filter(
+            productcategory__code__in=codes).values("marketentity_id"))
+
+
+class ProductFilter(filters.FilterSet):
+    # A plain number, not a choice among all entities: validating a choice would reveal
+    # whether an entity outside the caller's jurisdiction exists.
+    entity = filters.NumberFilter(field_name="entity_id", label=gettext_lazy("entity id"))
+    category = filters.CharFilter(field_name="category__code",
+                                  label=gettext_lazy("product category code"))
+
+    class Meta:
+        model = Product
+        fields = ["entity", "category"]
+
+
+class DivisionPrefixFilter(filters.FilterSet):
+    division = filters.CharFilter(method="in_division",
+                                  label=gettext_lazy("division code or prefix"))
+
+    def in_division(self, qs, name, value):
+        return qs.filter(division__code__startswith=_division_prefix(value))
+
+
+class LabFilter(DivisionPrefixFilter):
+    class Meta:
+        model = Lab
+        fields = ["status", "cma_number", "division"]
+
+
+class UserUnitFilter(DivisionPrefixFilter):
+    class Meta:
+        model = UserUnit
+        fields = ["sector", "division"]
+
+
+class ResponsibilityFilter(filters.FilterSet):
+    category = filters.CharFilter(field_name="category__code",
+                                  label=gettext_lazy("product category code"))
+
+    class Meta:
+        model = Responsibility
+        fields = ["level", "kind", "role", "category"]
 
 
 # --- viewsets ------------------------------------------------------------------------------
@@ -238,15 +335,25 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         serializer.instance = service_call(type(self).update_service, actor=self.request.user,
                                            data=data, reason=reason, **kw)
 
-    def _history(self, request, pk=None):
+
+class HistoryMixin:
+    """GET <record>/history/: the record's audit trail, oldest first (M3.7)."""
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @decorators.action(detail=True, methods=["get"], permission_classes=[
+        permissions.IsAuthenticated], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
         obj = self.get_object()
+        if not access.can_see_history(request.user, obj):
+            raise exceptions.PermissionDenied(
+                _("Only regulators and the organisation itself can see this record's history."))
         rows = audit.history(obj._meta.label_lower, obj.pk)
         return Response(HistoryEntrySerializer(rows, many=True).data)
 
 
-class EntityViewSet(ServiceViewSet):
-    """Market entities (M2.1, M3.4). Regulators see their jurisdiction; an enterprise
-    sees its own record."""
+class EntityViewSet(HistoryMixin, ServiceViewSet):
+    """Market entities (M2.1, M3.4). Regulators see their jurisdiction (and sectors); an
+    enterprise sees its own record."""
 
     serializer_class = EntitySerializer
     update_serializer_class = EntityUpdateSerializer
@@ -261,22 +368,20 @@ class EntityViewSet(ServiceViewSet):
         return super().get_queryset().select_related("division").prefetch_related(
             Prefetch("categories", queryset=ProductCategory.objects.only("code")))
 
-    @extend_schema(responses=HistoryEntrySerializer(many=True))
-    @decorators.action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self._history(request, pk)
-
     @extend_schema(
         request={"multipart/form-data": inline_serializer(
             "EntityImport", {"file": serializers.FileField()})},
-        responses=inline_serializer("EntityImportResult", {
-            "total": serializers.IntegerField(), "created": serializers.IntegerField(),
-            "errors": serializers.ListField(child=serializers.DictField())}),
+        responses={201: inline_serializer("EntityImportResult", {
+            "total": serializers.IntegerField(), "created": serializers.IntegerField()})},
     )
     @decorators.action(detail=False, methods=["post"], url_path="import",
-                       parser_classes=[parsers.MultiPartParser])
+                       parser_classes=[parsers.MultiPartParser], filter_backends=[],
+                       pagination_class=None)
     def import_csv(self, request):
-        """Import entities from a UTF-8 CSV (columns in docs/api.md); all rows or none."""
+        """Import entities from a UTF-8 CSV (columns in docs/api.md); all rows or none.
+        A refused file answers 400 with one error per bad cell, `attr` = rows.<row>.<column>
+        (row 1 is the header line)."""
+        service_call(access.require_regulator, request.user)
         upload = request.FILES.get("file")
         if upload is None:
             raise serializers.ValidationError({"file": [_("Attach a CSV file.")]})
@@ -291,30 +396,41 @@ class EntityViewSet(ServiceViewSet):
             raise serializers.ValidationError(
                 {"file": [_("Missing columns: %(cols)s.") % {"cols": ", ".join(sorted(missing))}]})
         report = service_call(services.entities_import, actor=request.user, rows=reader)
-        body = {"total": report.total, "created": report.created,
-                "errors": [e.__dict__ for e in report.errors]}
-        return Response(body, status=201 if report.ok else 400)
+        if report.total == 0:
+            raise serializers.ValidationError({"file": [_("The file has no data rows.")]})
+        if not report.ok:
+            rows: dict[str, dict[str, list[str]]] = {}
+            for e in report.errors:
+                rows.setdefault(str(e.row), {}).setdefault(e.field, []).append(e.message)
+            raise serializers.ValidationError({"rows": rows})
+        return Response({"total": report.total, "created": report.created}, status=201)
 
 
-class ProductViewSet(ServiceViewSet):
+class ProductViewSet(HistoryMixin, ServiceViewSet):
+    """Products with the standards they declare (M2.1); visible with their entity."""
+
     serializer_class = ProductSerializer
-    filterset_fields = ["entity", "category__code"]
+    filterset_class = ProductFilter
+    ordering_fields = ["name", "created_at"]
     visible = staticmethod(access.products_visible_to)
     create_service = staticmethod(services.product_register)
     update_service = staticmethod(services.product_update)
     update_id_kw = "product_id"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("category").prefetch_related("standards")
-
-    @decorators.action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self._history(request, pk)
+        return super().get_queryset().select_related("category").prefetch_related(
+            Prefetch("standards", queryset=Standard.objects.only("code")))
 
 
-class LabViewSet(ServiceViewSet):
+class LabViewSet(HistoryMixin, ServiceViewSet):
+    """Testing laboratories and their accreditation scopes (M2.4): public to read;
+    regulators of the lab's division register and change them; a lab keeps its own
+    address and capacity."""
+
     serializer_class = LabSerializer
-    filterset_fields = ["status", "cma_number"]
+    filterset_class = LabFilter
+    ordering_fields = ["name", "created_at"]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     visible = staticmethod(access.labs_visible_to)
     create_service = staticmethod(services.lab_register)
     update_service = staticmethod(services.lab_update)
@@ -325,8 +441,9 @@ class LabViewSet(ServiceViewSet):
             Prefetch("scopes", queryset=AccreditationScope.objects.select_related("standard")))
 
     @extend_schema(request=ScopeSerializer, responses={201: ScopeSerializer})
-    @decorators.action(detail=True, methods=["post"])
+    @decorators.action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def scopes(self, request, pk=None):
+        """Add a line to the lab's accreditation scope (regulator of its division)."""
         lab = self.get_object()
         ser = ScopeSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -334,30 +451,29 @@ class LabViewSet(ServiceViewSet):
                             data=dict(ser.validated_data))
         return Response(ScopeSerializer(line).data, status=201)
 
-    @decorators.action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self._history(request, pk)
 
+class UserUnitViewSet(HistoryMixin, ServiceViewSet):
+    """User units (M2.5): regulators of their division and the unit itself."""
 
-class UserUnitViewSet(ServiceViewSet):
     serializer_class = UserUnitSerializer
-    filterset_fields = ["sector"]
+    filterset_class = UserUnitFilter
+    ordering_fields = ["name", "created_at"]
     visible = staticmethod(access.user_units_visible_to)
     create_service = staticmethod(services.user_unit_register)
     update_service = staticmethod(services.user_unit_update)
     update_id_kw = "unit_id"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("division").prefetch_related("categories")
-
-    @decorators.action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        return self._history(request, pk)
+        return super().get_queryset().select_related("division").prefetch_related(
+            Prefetch("categories", queryset=ProductCategory.objects.only("code")))
 
 
 class InspectorViewSet(ServiceViewSet):
+    """Inspectors of the departments in the caller's jurisdiction (the random-draw pool)."""
+
     serializer_class = InspectorSerializer
     filterset_fields = ["department", "active"]
+    ordering_fields = ["name", "badge_number"]
     visible = staticmethod(access.inspectors_visible_to)
     create_service = staticmethod(services.inspector_register)
     update_service = staticmethod(services.inspector_update)
@@ -369,6 +485,7 @@ class DepartmentViewSet(ServiceViewSet):
 
     serializer_class = DepartmentSerializer
     filterset_fields = ["kind", "level", "division"]
+    ordering_fields = ["code", "name"]
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     visible = staticmethod(access.departments_visible_to)
     create_service = staticmethod(services.department_register)
@@ -376,7 +493,8 @@ class DepartmentViewSet(ServiceViewSet):
     update_id_kw = "department_id"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("division").prefetch_related("sectors")
+        return super().get_queryset().select_related("division").prefetch_related(
+            Prefetch("sectors", queryset=ProductCategory.objects.only("code")))
 
 
 class ResponsibilityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
@@ -386,7 +504,8 @@ class ResponsibilityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
     serializer_class = ResponsibilitySerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     queryset = Responsibility.objects.select_related("category")
-    filterset_fields = ["level", "kind", "role", "category__code"]
+    filterset_class = ResponsibilityFilter
+    ordering_fields = ["level", "kind", "role"]
 
     def perform_create(self, serializer):
         d = serializer.validated_data
@@ -405,7 +524,7 @@ class ResponsibilityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         "cells": serializers.IntegerField(),
         "blind_spots": serializers.ListField(child=serializers.DictField()),
         "overlaps": serializers.ListField(child=serializers.DictField())}))
-    @decorators.action(detail=False, methods=["get"])
+    @decorators.action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def report(self, request):
         """Blind spots (no lead) and overlaps (two leads) over category × level."""
         cells, blind, overlap = matrix_report()
@@ -429,27 +548,40 @@ class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     queryset = Division.objects.all()
     filterset_fields = ["level", "parent"]
+    ordering_fields = ["code"]
     pagination_class = None
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The product catalogue. Codes nest by dots ("electrical.cable")."""
+
     serializer_class = CategorySerializer
     permission_classes = [permissions.AllowAny]
     queryset = ProductCategory.objects.select_related("parent")
+    ordering_fields = ["code"]
     lookup_field = "code"
+    lookup_value_regex = "[^/]+"  # codes contain dots
     pagination_class = None
 
 
 class StandardViewSet(viewsets.ReadOnlyModelViewSet):
+    """Product and test standards. Numbers contain "/" ("GB/T 3956-2008"); the detail URL
+    takes the number as it is: /api/v1/standards/GB/T%203956-2008/."""
+
     serializer_class = StandardSerializer
     permission_classes = [permissions.AllowAny]
-    queryset = Standard.objects.prefetch_related("categories")
+    queryset = Standard.objects.prefetch_related(
+        Prefetch("categories", queryset=ProductCategory.objects.only("code")))
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = ".+"
+    ordering_fields = ["code"]
 
 
 class PublicEntityViewSet(viewsets.ReadOnlyModelViewSet):
-    """Public search of market entities by name or USCC: registration facts only."""
+    """Public search of market entities by name or USCC: registration facts only.
+
+    Pages are cursor-based and never counted: over a million entities a COUNT would cost
+    more than the page itself (docs/api.md, "Public search")."""
 
     serializer_class = EntityPublicSerializer
     permission_classes = [permissions.AllowAny]
@@ -459,14 +591,16 @@ class PublicEntityViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "uscc"
     filterset_class = None
     filter_backends = []
+    pagination_class = PublicSearchPagination
 
     def get_queryset(self):
         return MarketEntity.objects.select_related("division").only(
             "uscc", "name", "entity_type", "division__code", "division__name", "status",
-            "registered_on").order_by("uscc")
+            "registered_on")
 
-    @extend_schema(parameters=[OpenApiParameter("q", OpenApiTypes.STR,
-                                                description="name fragment or code prefix")])
+    @extend_schema(parameters=[OpenApiParameter(
+        "q", OpenApiTypes.STR, required=True,
+        description="name fragment, code prefix or a whole code (at least 2 characters)")])
     def list(self, request, *args, **kwargs):
         q = request.query_params.get("q", "").strip()[:60]
         if len(q) < 2:

@@ -4,7 +4,8 @@ M4.2), user units (M2.5) and inspectors (M3.2)."""
 
 from __future__ import annotations
 
-from django.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db import connections, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -153,12 +154,45 @@ class MarketEntityQuerySet(models.QuerySet):
         return self.filter(division__code__startswith=prefix)
 
     def search(self, term: str):
+        """Entities whose name contains `term` or whose USCC starts with it (a full USCC
+        matches exactly). On PostgreSQL the name test goes through the bigram index of
+        migration 0002_search_indexes; docs/benchmarks.md, "Public search", says why."""
         term = term.strip()
         if not term:
             return self
+        code = term.upper()
         if len(term) == 18 and term.isalnum():
-            return self.filter(uscc=term.upper())
-        return self.filter(Q(name__contains=term) | Q(uscc__startswith=term.upper()))
+            return self.filter(uscc=code)
+        if looks_like_code_prefix(code):
+            return self.filter(uscc__startswith=code)
+        qs, q = self, Q(name__contains=term)
+        grams = bigrams(term)
+        if grams and connections[self.db].vendor == "postgresql":
+            qs = qs.alias(name_bigrams=NameBigrams("name"))
+            q &= Q(name_bigrams__contains=grams)
+        if code.isascii() and code.isalnum():  # only such a term can begin a USCC
+            q |= Q(uscc__startswith=code)
+        return qs.filter(q)
+
+
+def looks_like_code_prefix(term: str) -> bool:
+    """Six or more letters and digits, with a digit: the start of a USCC (its first eight
+    characters are the authority, the type and the division code), not part of a name."""
+    return (len(term) >= 6 and term.isascii() and term.isalnum()
+            and any(c.isdigit() for c in term))
+
+
+def bigrams(text: str) -> list[str]:
+    """The distinct two-character substrings of `text`, sorted: the same set as the SQL
+    function zhijian_bigrams() (registry migration 0002)."""
+    return sorted({text[i:i + 2] for i in range(len(text) - 1)})
+
+
+class NameBigrams(models.Func):
+    """zhijian_bigrams(expression): PostgreSQL only, matches the GIN index on names."""
+
+    function = "zhijian_bigrams"
+    output_field = ArrayField(models.TextField())
 
 
 class MarketEntity(models.Model):

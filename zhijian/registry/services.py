@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from zhijian.core import audit, events
 from zhijian.core.access import Denied, scope_of
@@ -51,6 +52,42 @@ def _normalise_uscc(data: dict) -> None:
         data["uscc"] = data["uscc"].strip().upper()
 
 
+def _self_service_only(data: dict, allowed: set[str]) -> None:
+    """An organisation edits only the "self" fields of its own record; the rest is the
+    regulator's. Refused as a permission problem naming the first such field."""
+    extra = sorted(set(data) - set(allowed))
+    if extra:
+        raise Denied(
+            _("This field is kept by the regulator; your organisation cannot change it."),
+            field=extra[0],
+        )
+
+
+def _category_codes(values) -> set[str]:
+    values = list(values or [])
+    codes = {v.code for v in values if isinstance(v, ProductCategory)}
+    pks = [v for v in values if not isinstance(v, ProductCategory)]
+    if pks:
+        codes |= set(ProductCategory.objects.filter(pk__in=pks).values_list("code", flat=True))
+    return codes
+
+
+_SECTOR_MESSAGE = _lazy(
+    "Your department supervises only its own sectors: give product categories within them."
+)
+
+
+def _require_sectors(scope, categories, before: set[str] | None = None) -> None:
+    """A sector department (e.g. housing: building materials) registers and changes only
+    entities in its sectors, and cannot move an entity out of them."""
+    if scope.sectors is None:
+        return
+    codes = _category_codes(categories)
+    changed = codes if before is None else codes ^ before
+    if not codes & scope.sectors or not changed <= scope.sectors:
+        raise Denied(str(_SECTOR_MESSAGE), field="categories")
+
+
 # --- market entities ----------------------------------------------------------------------
 
 @transaction.atomic
@@ -60,7 +97,8 @@ def entity_register(*, actor, data: dict) -> MarketEntity:
     _division(data)
     if "division" not in data:
         raise ValidationError({"division": _("This field is required.")})
-    access.require_regulator_for_division(actor, data["division"].code)
+    scope = access.require_regulator_for_division(actor, data["division"].code)
+    _require_sectors(scope, data.get("categories"))
     entity = MarketEntity()
     m2m = apply_fields(entity, data, ENTITY_FIELDS)
     clean_instance(entity)
@@ -83,12 +121,16 @@ def entity_update(*, actor, entity_id: int, data: dict, reason: str = "") -> Mar
     allowed = ENTITY_FIELDS - {"uscc"}
     if scope.role == "enterprise":
         allowed = access.ENTITY_SELF_FIELDS
+        _self_service_only(data, allowed)
     _normalise_uscc(data)
     _division(data)
     if "division" in data and not scope.covers_division(data["division"].code):
         raise Denied(_("Division %(code)s is outside your jurisdiction.")
                      % {"code": data["division"].code}, field="division")
     before = audit.snapshot(entity)
+    if "categories" in data and scope.is_regulator:
+        old = set(entity.categories.values_list("code", flat=True))
+        _require_sectors(scope, data["categories"], before=old)
     m2m = apply_fields(entity, data, allowed)
     clean_instance(entity)
     return save_audited(
@@ -127,6 +169,8 @@ class ImportReport:
 
 
 _MAX = {f.name: f.max_length for f in MarketEntity._meta.concrete_fields if f.max_length}
+_ENTITY_TYPES = frozenset(EntityType.values)
+_RISK_CLASSES = frozenset(RiskClass.values)
 _TRUE = {"1", "true", "yes", "y", "是", "t"}
 _FALSE = {"", "0", "false", "no", "n", "否", "f"}
 
@@ -161,10 +205,10 @@ def _parse_row(i: int, raw: dict, ctx: dict, errors: list[RowError]) -> dict | N
     elif div and ctx["prefix"] and not div.startswith(ctx["prefix"]):
         err("division", _("Division %(code)s is outside your jurisdiction.") % {"code": div})
     etype = row.get("entity_type") or EntityType.ENTERPRISE
-    if etype not in EntityType.values:
+    if etype not in _ENTITY_TYPES:
         err("entity_type", _("Use one of: %(values)s.") % {"values": ", ".join(EntityType.values)})
     risk = row.get("risk_class") or RiskClass.B
-    if risk not in RiskClass.values:
+    if risk not in _RISK_CLASSES:
         err("risk_class", _("Use one of: %(values)s.") % {"values": ", ".join(RiskClass.values)})
     reg = None
     if row.get("registered_on"):
@@ -177,17 +221,19 @@ def _parse_row(i: int, raw: dict, ctx: dict, errors: list[RowError]) -> dict | N
     bad = [c for c in cats if c not in ctx["categories"]]
     if bad:
         err("categories", _("Unknown product category codes: %(codes)s.") % {"codes": ", ".join(bad)})
+    elif ctx.get("sectors") is not None and (not cats or not set(cats) <= ctx["sectors"]):
+        err("categories", _SECTOR_MESSAGE)
     lic = row.get("licence_holder", "").lower()
     if lic not in _TRUE | _FALSE:
         err("licence_holder", _("Use true or false."))
     if len(errors) > n_err:
         return None
     return {
-        "uscc": uscc, "name": row["name"], "entity_type": etype, "division_id": div,
+        "uscc": uscc, "name": row["name"], "entity_type": str(etype), "division_id": div,
         "address": row.get("address", ""), "legal_representative": row["legal_representative"],
         "chief_quality_officer": row.get("chief_quality_officer", ""),
         "contact_phone": row.get("contact_phone", ""), "registered_on": reg,
-        "risk_class": risk, "licence_holder": lic in _TRUE, "categories": cats,
+        "risk_class": str(risk), "licence_holder": lic in _TRUE, "categories": cats,
         "status": EntityStatus.ACTIVE,
     }
 
@@ -204,12 +250,11 @@ def entities_import(
     Each created entity gets its own audit entry; one `entities.imported` event carries
     the counts per division for the subscribers.
     """
-    scope = scope_of(actor)
-    if not (scope.is_admin or scope.is_regulator):
-        raise Denied(_("Only regulators can import market entities."))
+    scope = access.require_regulator(actor)
     ctx = {
         "seen": {},
         "prefix": scope.prefix,
+        "sectors": scope.sectors,
         "divisions": set(Division.objects.current().values_list("code", flat=True)),
         "abolished": dict(
             Division.objects.filter(valid_to__isnull=False).values_list("code", "successor_id")
@@ -339,9 +384,14 @@ def lab_update(*, actor, lab_id: int, data: dict, reason: str = "") -> Lab:
         raise Denied(_("You cannot change this laboratory."))
     data = dict(data)
     allowed = LAB_FIELDS - {"uscc"}
-    if scope_of(actor).role == "lab":
+    scope = scope_of(actor)
+    if scope.role == "lab":
         allowed = access.LAB_SELF_FIELDS
+        _self_service_only(data, allowed)
     _division(data)
+    if "division" in data and not scope.covers_division(data["division"].code):
+        raise Denied(_("Division %(code)s is outside your jurisdiction.")
+                     % {"code": data["division"].code}, field="division")
     before = audit.snapshot(lab)
     apply_fields(lab, data, allowed)
     clean_instance(lab)
@@ -406,9 +456,14 @@ def user_unit_update(*, actor, unit_id: int, data: dict, reason: str = "") -> Us
         raise Denied(_("You cannot change this user unit."))
     data = dict(data)
     allowed = USER_UNIT_FIELDS - {"uscc"}
-    if scope_of(actor).role == "user_unit":
+    scope = scope_of(actor)
+    if scope.role == "user_unit":
         allowed = access.USER_UNIT_SELF_FIELDS
+        _self_service_only(data, allowed)
     _division(data)
+    if "division" in data and not scope.covers_division(data["division"].code):
+        raise Denied(_("Division %(code)s is outside your jurisdiction.")
+                     % {"code": data["division"].code}, field="division")
     before = audit.snapshot(unit)
     m2m = apply_fields(unit, data, allowed)
     clean_instance(unit)
@@ -456,7 +511,9 @@ def _require_department_in_scope(actor, dept: Department) -> None:
     scope = scope_of(actor)
     if scope.is_admin:
         return
-    if scope.is_regulator and scope.covers_division(dept.division_id):
+    if not scope.is_regulator:
+        raise Denied(_("Only regulators can do this."))
+    if scope.covers_division(dept.division_id):
         return
     raise Denied(_("This department is outside your jurisdiction."), field="department")
 
@@ -531,8 +588,9 @@ def responsibility_remove(*, actor, responsibility_id: int, reason: str) -> None
 
 
 @transaction.atomic
-def reference_save(*, actor, instance, reason: str = "") -> None:
-    """Administrators' edits of reference data (categories, standards) from the admin."""
+def reference_save(*, actor, instance, reason: str = "", m2m: dict | None = None) -> None:
+    """Administrators' edits of reference data (categories, standards) from the admin.
+    `m2m` (field name -> values) is set before the audit entry is written."""
     access.require_admin(actor)
     before = None
     if instance.pk:
@@ -541,4 +599,4 @@ def reference_save(*, actor, instance, reason: str = "") -> None:
     clean_instance(instance)
     label = instance._meta.model_name
     save_audited(instance, actor=actor, action=f"{label}.saved", event=None, before=before,
-                 reason=reason)
+                 reason=reason, m2m=m2m)

@@ -1,0 +1,70 @@
+"""User accounts in the admin. Account changes are audited like regulated records (who
+may act for which organisation is part of the record), without the password hash."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from zhijian.core import audit
+
+from .models import User
+
+AUDITED_FIELDS = ("username", "first_name", "last_name", "email", "display_name", "role",
+                  "department", "entity", "lab", "user_unit", "is_active", "is_staff",
+                  "is_superuser")
+
+
+def _snapshot(user):
+    return audit.snapshot(user, fields=AUDITED_FIELDS)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "role", "organisation_name", "is_active",
+                    "is_staff"]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser"]
+    search_fields = ["username", "display_name", "email"]
+    autocomplete_fields = ["department", "entity", "lab", "user_unit"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets[:1],
+        (_("Role and organisation"), {
+            "fields": ["display_name", "role", "department", "entity", "lab", "user_unit"],
+        }),
+        *BaseUserAdmin.fieldsets[1:],
+    ]
+    add_fieldsets = [
+        *BaseUserAdmin.add_fieldsets,
+        (_("Role and organisation"), {
+            "fields": ["display_name", "role", "department", "entity", "lab", "user_unit"],
+        }),
+    ]
+
+    @admin.display(description=_("organisation"))
+    def organisation_name(self, obj):
+        org = obj.organisation
+        return str(org) if org is not None else "—"
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = None
+            if change:
+                old = User.objects.filter(pk=obj.pk).first()
+                before = _snapshot(old) if old else None
+            super().save_model(request, obj, form, change)
+            audit.append(audit.Change(
+                action="user.updated" if change else "user.created",
+                object_type=obj._meta.label_lower, object_id=str(obj.pk),
+                before=before, after=_snapshot(obj),
+            ), actor=request.user)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before, pk = _snapshot(obj), obj.pk
+            super().delete_model(request, obj)
+            audit.append(audit.Change("user.deleted", "accounts.user", str(pk), before, None),
+                         actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            self.delete_model(request, user)
