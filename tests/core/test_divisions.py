@@ -70,6 +70,7 @@ def test_province_entry():
         "valid_to": None,
         "former_names": [],
         "successor": None,
+        "name_en": "Shaanxi Province",
     }
 
 
