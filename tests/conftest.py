@@ -25,6 +25,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute("SET zhijian.audit_maintenance = 'on'")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """The personas log in hundreds of times; a fast hasher keeps the suite quick. The
+    production hasher is exercised by Django's own tests, not ours."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def world(db):
     electrical = f.CategoryFactory(code="electrical", name="电工产品", name_en="Electrical")

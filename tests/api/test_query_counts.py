@@ -13,6 +13,9 @@ from zhijian.accounts.models import User
 from zhijian.core.models import AuditCheckpoint, Division, PublicKey
 from zhijian.registry.models import Responsibility
 
+# Personas are requested by name (getfixturevalue), so the database need is declared here.
+pytestmark = pytest.mark.django_db
+
 N = 25
 
 

@@ -576,7 +576,7 @@ def test_property_any_single_mutation_is_found_at_its_entry(province_officer, ba
 # --- concurrency and the parallel verifier ------------------------------------------------------
 
 @postgres_only  # SQLite serialises whole write transactions; nothing to race
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_make_one_unbroken_chain():
     threads_n, rounds = 8, 12
     barrier = threading.Barrier(threads_n)
@@ -614,7 +614,7 @@ def test_concurrent_writers_make_one_unbroken_chain():
 
 
 @postgres_only  # worker processes cannot open the in-memory SQLite test database
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_verification_names_the_same_entry():
     with transaction.atomic():
         audit.append_many([audit.Change("test.appended", "test.thing", str(i), None, {"i": i})

@@ -97,7 +97,29 @@ def test_rolled_back_transaction_leaves_no_event(world, province_officer, inline
     assert stats() == {}
 
 
-@pytest.mark.django_db(transaction=True)
+def test_one_transaction_schedules_one_drain_however_many_events(
+        world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for i in range(3):
+            events.publish("test.flaky", aggregate=world["lab"], payload={"i": i})
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events.publish("test.flaky", aggregate=world["lab"], payload={"i": 3})
+            raise RuntimeError("the savepoint rolls back")
+    assert [c.__name__ for c in callbacks] == ["schedule_drain"]
+    assert OutboxEvent.objects.filter(name="test.flaky").count() == 3
+
+
+def test_a_drain_is_scheduled_again_if_only_a_savepoint_had_asked(
+        world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events.publish("test.flaky", aggregate=world["lab"], payload={"i": 0})
+            raise RuntimeError("the savepoint rolls back, and its callback with it")
+        events.publish("test.flaky", aggregate=world["lab"], payload={"i": 1})
+    assert [c.__name__ for c in callbacks] == ["schedule_drain"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_publish_outside_a_transaction_is_refused():
     from zhijian.core.models import Division
 

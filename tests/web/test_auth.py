@@ -2,6 +2,9 @@
 
 import pytest
 
+# Personas are requested by name (getfixturevalue), so the database need is declared here.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.parametrize(("persona", "landing"), [
     ("admin_user", "/work/"), ("province_officer", "/work/"), ("xian_officer", "/work/"),

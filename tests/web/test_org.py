@@ -7,6 +7,9 @@ from tests import factories as f
 from zhijian.core.models import AuditEntry
 from zhijian.registry.models import Product
 
+# Personas are requested by name (getfixturevalue), so the database need is declared here.
+pytestmark = pytest.mark.django_db
+
 REGULATOR_PAGES = ["/work/entities/", "/work/entities/new/", "/work/entities/import/",
                    "/work/labs/", "/work/labs/new/", "/work/user-units/", "/work/inspectors/",
                    "/work/inspectors/new/", "/work/departments/", "/work/matrix/"]

@@ -6,6 +6,9 @@ import pytest
 
 from tests import factories as f
 
+# Personas are requested by name (getfixturevalue), so the database need is declared here.
+pytestmark = pytest.mark.django_db
+
 TITLE = re.compile(r'data-testid="page-title">\s*(.*?)\s*</h1>', re.S)
 
 

@@ -81,7 +81,11 @@ def publish(name: str, *, aggregate, payload: dict | None = None) -> OutboxEvent
         aggregate_id=str(aggregate.pk),
         payload=payload or {},
     )
-    transaction.on_commit(schedule_drain)
+    connection = transaction.get_connection()
+    # One drain per transaction, however many events it publishes. A savepoint that rolls
+    # back takes its callbacks with it, so the check is against what is still pending.
+    if not any(entry[1] is schedule_drain for entry in connection.run_on_commit):
+        transaction.on_commit(schedule_drain)
     return event
 
 

@@ -8,9 +8,10 @@ def load(apps, schema_editor):
     from zhijian.core.divisions import shaanxi_divisions
 
     Division = apps.get_model("core", "Division")
+    objects = Division.objects.using(schema_editor.connection.alias)
     rows = shaanxi_divisions()
     for d in rows:
-        Division.objects.update_or_create(
+        objects.update_or_create(
             code=d["code"],
             defaults={
                 "name": d["name"],
@@ -21,7 +22,7 @@ def load(apps, schema_editor):
             },
         )
     for d in rows:
-        Division.objects.filter(code=d["code"]).update(
+        objects.filter(code=d["code"]).update(
             parent_id=d["parent"], successor_id=d.get("successor")
         )
 
