@@ -1,6 +1,15 @@
-"""Zhijian (质监): comprehensive quality supervision platform."""
+"""Zhijian (质监): comprehensive quality supervision platform.
 
-from .config.celery import app as celery_app
+Importing the package must not need Django or Celery: `python -m zhijian.verify` runs
+with the standard library alone. The Celery application is loaded with the settings
+(zhijian.config) and reachable here lazily, so that `celery -A zhijian` finds it."""
 
-__all__ = ["celery_app"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in ("celery_app", "app", "celery"):
+        from .config.celery import app
+
+        return app
+    raise AttributeError(f"module 'zhijian' has no attribute {name!r}")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "zhijian.core",
     "zhijian.accounts",
     "zhijian.registry",
+    "zhijian.inspections",
     "zhijian.portal",
     "zhijian.web",
     "zhijian.demo",

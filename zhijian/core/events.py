@@ -82,9 +82,13 @@ def publish(name: str, *, aggregate, payload: dict | None = None) -> OutboxEvent
         payload=payload or {},
     )
     connection = transaction.get_connection()
-    # One drain per transaction, however many events it publishes. A savepoint that rolls
-    # back takes its callbacks with it, so the check is against what is still pending.
-    if not any(entry[1] is schedule_drain for entry in connection.run_on_commit):
+    # One drain per transaction, however many events it publishes: a drain already pending
+    # from this block or an enclosing one will run when this one commits. (Django keeps,
+    # with each callback, the savepoints open when it was registered; one that rolls back
+    # takes its callbacks with it.)
+    open_now = set(connection.savepoint_ids)
+    if not any(entry[1] is schedule_drain and set(entry[0]) <= open_now
+               for entry in connection.run_on_commit):
         transaction.on_commit(schedule_drain)
     return event
 
