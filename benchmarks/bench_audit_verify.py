@@ -241,29 +241,15 @@ def baseline(bodies: list[bytes]) -> str:
 
 
 def read_rows(n: int) -> int:
-    """The floor: read the same rows (seq, body bytes, prev_hash, hash) the same way as
-    verification does (SQLite batches, PostgreSQL binary COPY), and check nothing."""
+    """The floor: read the same rows the same way as verification does (chunks of entries
+    aggregated by the database: SQLite one query per chunk, PostgreSQL binary COPY), in
+    one process, and check nothing."""
     from django.db import connection
 
-    raw, count, after = connection.connection, 0, 0
-    if connection.vendor == "sqlite":
-        sql = ("SELECT seq, CAST(body AS BLOB), prev_hash, hash FROM core_auditentry "
-               "WHERE seq > ? ORDER BY seq LIMIT 5000")
-        while rows := raw.execute(sql, (after,)).fetchall():
-            count, after = count + len(rows), rows[-1][0]
-        return count
-    import psycopg
+    from zhijian.core import chain
 
-    with psycopg.Cursor(raw) as cur:
-        while after < n:  # the same COPY chunks as verification
-            end = min(after + 50_000, n)
-            with cur.copy("COPY (SELECT seq, body, prev_hash, hash FROM core_auditentry "
-                          f"WHERE seq > {after} AND seq <= {end} ORDER BY seq) "
-                          "TO STDOUT (FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "bytea", "text", "text"])
-                count += sum(1 for _ in copy.rows())
-            after = end
-    return count
+    chunks = chain.fast_chunks(connection.connection, connection.vendor, 1, n, chain.CHUNK)
+    return sum(c.n for c in chunks)
 
 
 def best_of(repeat: int, fn):

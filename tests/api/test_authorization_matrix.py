@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.api.conftest import PERSONAS, fingerprint, rows_of, uscc
 from zhijian.config.api_urls import router
 from zhijian.core.models import Division
+from zhijian.registry.models import AccreditationScope
 
 
 def S(*codes: int) -> dict[str, int]:
@@ -52,6 +53,8 @@ class Case:
     writes: int = 0  # audit entries a successful write appends
     attrs: dict[str, str | None] = field(default_factory=dict)  # persona -> error attr
     label: str = ""
+    # A field not everyone may see: (field, persona -> names of the rows that show it).
+    private: tuple[str, dict[str, set]] | None = None
 
     @property
     def id(self) -> str:
@@ -86,6 +89,18 @@ name = lambda row: row["name"]  # noqa: E731
 
 def E(g, key="xian_entity"):
     return f"/api/v1/entities/{g[key].pk}/"
+
+
+def scope_line(g) -> str:
+    line = AccreditationScope.objects.get(lab=g["lab"], parameter="导体电阻")
+    return f"/api/v1/labs/{g['lab'].pk}/scopes/{line.pk}/end/"
+
+
+# Who sees a lab's monthly capacity: regulators and administrators, and a lab its own
+# (as on the web pages; the public lab page hides it).
+CAPACITY_LIST = L(NONE, {XL, BL}, {XL, BL}, {XL, BL}, {XL, BL}, {XL, BL}, NONE, {XL}, NONE)
+CAPACITY_XL = L(NONE, {XL}, {XL}, {XL}, {XL}, {XL}, NONE, {XL}, NONE)
+CAPACITY_BL = L(NONE, {BL}, {BL}, {BL}, {BL}, {BL}, NONE, NONE, NONE)
 
 
 def import_file(g):
@@ -153,8 +168,12 @@ CASES = [
          S(401, 200, 200, 200, 404, 404, 200, 404, 404)),
     # --- laboratories: public to read; regulators of the division write; a lab keeps
     #     its address and capacity ---------------------------------------------------------
-    Case("lab:list", "get", lambda g: "/api/v1/labs/", key=name, expect=EVERYONE({XL, BL})),
-    Case("lab:retrieve", "get", lambda g: f"/api/v1/labs/{g['lab'].pk}/", ALL(200)),
+    Case("lab:list", "get", lambda g: "/api/v1/labs/", key=name, expect=EVERYONE({XL, BL}),
+         private=("monthly_capacity", CAPACITY_LIST)),
+    Case("lab:retrieve", "get", lambda g: f"/api/v1/labs/{g['lab'].pk}/", ALL(200),
+         private=("monthly_capacity", CAPACITY_XL), label="xian"),
+    Case("lab:retrieve", "get", lambda g: f"/api/v1/labs/{g['baoji_lab'].pk}/", ALL(200),
+         private=("monthly_capacity", CAPACITY_BL), label="baoji"),
     Case("lab:create", "post", lambda g: "/api/v1/labs/",
          S(401, 201, 201, 201, 403, 201, 403, 403, 403), writes=1,
          body=lambda g: {"name": "西安新检测中心", "uscc": uscc("610113", "LAB00001"),
@@ -175,6 +194,9 @@ CASES = [
          S(401, 201, 201, 201, 403, 201, 403, 403, 403), writes=1,
          body=lambda g: {"standard": "GB/T 3956-2008", "parameter": "绝缘厚度",
                          "valid_from": "2024-01-01"}),
+    Case("lab:scope_end", "post", scope_line,
+         S(401, 200, 200, 200, 403, 200, 403, 403, 403), writes=1,
+         body=lambda g: {"valid_to": "2025-12-31", "reason": "资质认定范围缩小"}),
     # --- user units: regulators of the division and the unit itself ---------------------
     Case("userunit:list", "get", lambda g: "/api/v1/user-units/", key=name, expect=L(
         None, {XU, BU}, {XU, BU}, {XU}, {BU}, {XU}, NONE, NONE, {XU})),
@@ -302,6 +324,11 @@ def test_matrix(case, who, grid, persona, api):
     rows = case.rows_for(who, grid)
     if rows is not None:
         assert {case.key(r) for r in rows_of(resp.json())} == rows
+    if case.private is not None:
+        private, shown = case.private
+        data = resp.json()
+        records = rows_of(data) if isinstance(data, list) or "results" in data else [data]
+        assert {r["name"] for r in records if private in r} == shown[who]
 
 
 def _routed_actions() -> set[str]:

@@ -165,15 +165,67 @@ def test_an_import_batch_shares_one_timestamp(logged):
     assert [json.loads(e.body)["entry"]["seq"] for e in batch] == [8, 9, 10, 11]
 
 
-def test_the_database_prefilter_agrees_with_the_exact_check(logged):
-    """Ordinary rows pass the quick check in SQL; a column value that JSON must escape
-    fails it and is then checked exactly in Python, and found to be right."""
+def test_the_quick_column_check_agrees_with_the_exact_check(logged):
+    """Ordinary rows pass the quick column check; a column value that JSON must escape
+    fails it, so that its chunk is checked row by row (check_columns), and found right."""
     with transaction.atomic():
         audit.append(audit.Change("test.odd", "test.thing", 'a"b\\c\n', None, {"k": 1}),
                      actor=None)
-    flags = [bool(r[4]) for r in chain.fast_rows(connection.connection, connection.vendor, 0, 99)]
+    [chunk] = chain.fast_chunks(connection.connection, connection.vendor, 1, 12, 100)
+    if isinstance(chunk, chain.RowChunk):  # SQLite: checked in SQL
+        flags = [bool(r[4]) for r in chunk.rows]
+    else:
+        flags = chain.prefix_flags(chunk, chunk.texts.split(b"\n"))
     assert flags == [True] * 11 + [False]
+    assert chain.check_chunk(chunk, 12, chain.GENESIS, {}, []) is None
     assert chain.check_columns(chain.full_row(connection.connection, connection.vendor, 12)) is None
+    assert audit.verify() == audit.VerifyResult(
+        ok=True, checked=12, checkpoints=0, head_seq=12, head_hash=row(12).hash)
+
+
+def test_a_value_holding_a_separator_is_checked_row_by_row(logged):
+    """A column value with the separator of aggregated chunks in it cannot be split apart
+    (PostgreSQL), so the chunk is checked row by row, and found to be right."""
+    with transaction.atomic():
+        audit.append(audit.Change("test.odd", "test.thing", f"a{chain.SEP}b", None, {"k": 1}),
+                     actor=None)
+    [chunk] = chain.fast_chunks(connection.connection, connection.vendor, 1, 12, 100)
+    assert chain.check_chunk(chunk, 12, chain.GENESIS, {}, []) is None
+    assert audit.verify() == audit.VerifyResult(
+        ok=True, checked=12, checkpoints=0, head_seq=12, head_hash=row(12).hash)
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 500])
+def test_every_chunk_size_gives_the_same_answer(logged, monkeypatch, size):
+    """Chunks of any size, their seams and (on PostgreSQL) several COPY windows."""
+    monkeypatch.setattr(chain, "CHUNK", size)
+    monkeypatch.setattr(chain, "WINDOW", 2 * size)
+    audit.checkpoint_create(seq=6)
+    audit.checkpoint_create()
+    assert audit.verify() == audit.VerifyResult(
+        ok=True, checked=11, checkpoints=2, head_seq=11, head_hash=row(11).hash)
+    for sql, params, (seq, code) in [
+        ("UPDATE core_auditentry SET object_id = 'x' WHERE seq = 9", (), (9, "column")),
+        ("UPDATE core_auditentry SET hash = %s WHERE seq = 7", ("e" * 64,), (7, "hash")),
+        ("DELETE FROM core_auditentry WHERE seq = 5", (), (5, "missing")),
+        ("DELETE FROM core_auditentry WHERE seq = 4", (), (4, "missing")),
+    ]:
+        tamper(sql, *params)
+        expect(audit.verify(), seq, code)
+
+
+def test_append_many_returns_the_entries_as_stored(logged):
+    with transaction.atomic():
+        entries = audit.append_many([
+            audit.Change("test.appended", "test.thing", str(i), None, {"i": i}, "", "610113")
+            for i in range(3)], actor=None)
+    assert [(e.seq, e.ts, e.actor_id, e.actor, e.object_id, e.body, e.prev_hash, e.hash)
+            for e in entries] == [
+        (e.seq, e.ts, e.actor_id, e.actor, e.object_id, e.body, e.prev_hash, e.hash)
+        for e in AuditEntry.objects.filter(seq__gt=11).order_by("seq")]
+    assert [e.seq for e in entries] == [12, 13, 14]
+    with pytest.raises(RuntimeError, match="append-only"):
+        entries[0].save()
     assert audit.verify().ok
 
 
@@ -510,7 +562,10 @@ def mutate(rows: list[list], kind: str, k: int, column: str) -> tuple[int, str]:
             r[col(column)] = old + dt.timedelta(seconds=1)
         else:
             limit = {"division": 6}.get(column, 60)
-            r[col(column)] = (old + "x")[:limit] if not old.endswith("x") else old[:-1] + "y"
+            if old.endswith("x") or len(old) >= limit:  # change the last character
+                r[col(column)] = old[:-1] + ("y" if old.endswith("x") else "x")
+            else:
+                r[col(column)] = old + "x"
         return k, "column"
     if kind == "delete":
         del rows[k - 1]
@@ -548,6 +603,7 @@ class Rollback(Exception):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=st.lists(changes, min_size=1, max_size=3), data=st.data())
 def test_property_any_single_mutation_is_found_at_its_entry(province_officer, batches, data):
+    chunk = chain.CHUNK
     try:
         with transaction.atomic():
             user = province_officer
@@ -562,15 +618,19 @@ def test_property_any_single_mutation_is_found_at_its_entry(province_officer, ba
                 ["actor", "actor_id", "action", "object_type", "object_id", "division", "ts"]),
                 label="column")
             seq, code = mutate(rows, kind, k, column)
-            # The in-memory reference verifier and the database verifier agree.
+            # The in-memory reference verifier and the database verifier agree, whatever
+            # the size of the chunks that the database verifier checks at once.
             finding, _ = chain.verify_full_rows(
                 [tuple(r) for r in rows], head=(n, AuditHead.objects.get(pk=1).hash))
             assert (finding.seq, finding.code) == (seq, code)
             write_rows(rows)
+            chain.CHUNK = data.draw(st.sampled_from([1, 2, 3, 500]), label="chunk")
             expect(audit.verify(), seq, code)
             raise Rollback
     except Rollback:
         pass
+    finally:
+        chain.CHUNK = chunk
 
 
 # --- concurrency and the parallel verifier ------------------------------------------------------
@@ -633,7 +693,7 @@ def test_parallel_verification_names_the_same_entry():
 
 
 @sqlite_only
-def test_parallel_scan_of_a_sqlite_file(logged, tmp_path):
+def test_parallel_scan_of_a_sqlite_file(logged, tmp_path, monkeypatch):
     """The worker path on a SQLite file: a copy of the test log, checked in ranges."""
     path = tmp_path / "copy.sqlite3"
     with connection.cursor() as cursor:
@@ -648,14 +708,24 @@ def test_parallel_scan_of_a_sqlite_file(logged, tmp_path):
     copy.commit()
     spec = chain.DbSpec("sqlite", str(path))
     checkpoints = {11: row(11).hash}
-    assert chain.scan_parallel(spec, 11, 3, checkpoints) == 0
+    done = chain.ScanState(next_seq=12, prev=row(11).hash, checked=11)
+    assert chain.scan_parallel(spec, 11, 3, checkpoints) == done
     copy.execute("UPDATE core_auditentry SET actor = 'intruder' WHERE seq = 9")
     copy.commit()
-    # Ranges 1-4, 5-8, 9-11: the third fails, so the sequential re-scan starts at 8.
-    assert chain.scan_parallel(spec, 11, 3, checkpoints) == 8
-    state = chain.ScanState(next_seq=8, prev=row(8).prev_hash)
-    finding = chain.scan(chain.fast_rows(copy, "sqlite", 7, 11), state, checkpoints,
-                         lambda seq: chain.full_row(copy, "sqlite", seq))
+    # Ranges 1-4, 5-8, 9-11: the third fails at once, so the sequential scan starts at 9,
+    # linking to the hash of entry 8 that the second range checked.
+    state = chain.scan_parallel(spec, 11, 3, checkpoints)
+    assert state == chain.ScanState(next_seq=9, prev=row(8).hash, checked=8)
+    finding = chain.scan_database(copy, "sqlite", state, 11, checkpoints)
     assert finding == chain.Finding(9, "column", {"column": "actor", "stored": "intruder",
                                                   "body": "province"})
+    # In chunks of two, the third range checks 9-10 and stops at the chunk of 11.
+    copy.execute("UPDATE core_auditentry SET actor = 'province' WHERE seq = 9")
+    copy.execute("UPDATE core_auditentry SET hash = 'f' WHERE seq = 11")
+    copy.commit()
+    monkeypatch.setattr(chain, "CHUNK", 2)
+    state = chain.scan_parallel(spec, 11, 3, checkpoints)
+    assert state == chain.ScanState(next_seq=11, prev=row(10).hash, checked=10)
+    assert chain.scan_database(copy, "sqlite", state, 11, checkpoints) == chain.Finding(
+        11, "hash")
     copy.close()

@@ -18,14 +18,17 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from zhijian.accounts.models import User
 from zhijian.core import audit
 from zhijian.core.identifiers import parse_uscc, validate_uscc
 from zhijian.core.models import AuditEntry, Division
-from zhijian.demo import build, plan
+from zhijian.demo import build, inspections, plan
 from zhijian.demo.generate import entity_rows, leaf_codes
+from zhijian.inspections import draw
+from zhijian.inspections.models import Draw, InspectionPlan, Task, TaskMember
 from zhijian.registry.api import matrix_report
 from zhijian.registry.models import (
     AccreditationScope,
@@ -56,7 +59,8 @@ def demo(django_db_setup, django_db_blocker):
         try:
             build.province_build(seed=SEED)
             created = build.entities_build(seed=SEED, count=N)
-            yield {"created": created}
+            inspected = inspections.inspections_build(seed=SEED)
+            yield {"created": created, "inspections": inspected}
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -191,6 +195,7 @@ def test_personas_exist_and_log_in(db, demo, client):
         "yanta": ("regulator", "610113-market"), "xian_housing": ("regulator", "610100-housing"),
         "enterprise": ("enterprise", "关中汇川线缆制造有限公司"),
         "lab": ("lab", "渭川衡信检测技术有限公司"), "metro": ("user_unit", "长安地铁运营有限公司"),
+        "inspector": ("regulator", "610100-market"),
     }
     for username, (role, org) in expected.items():
         user = User.objects.get(username=username)
@@ -276,13 +281,108 @@ def test_other_seed_on_existing_demo_is_refused(db, demo):
 
 def test_every_record_is_audited_and_the_chain_verifies(db, demo):
     assert AuditEntry.objects.filter(action="entity.registered").count() == N + 2
-    assert AuditEntry.objects.filter(action="user.created").count() == len(plan.PERSONAS)
+    assert AuditEntry.objects.filter(action="user.created").count() == User.objects.count()
+    assert User.objects.filter(username__in=[p.username for p in plan.PERSONAS]).count() == len(
+        plan.PERSONAS)
     assert AuditEntry.objects.filter(action="department.registered").count() == 280
     assert "password" not in AuditEntry.objects.filter(action="user.created").first().body
     checkpoint = audit.checkpoint_create()
     result = audit.verify()
     assert result.ok, result
     assert result.checked == AuditEntry.objects.count() == checkpoint.seq
+
+
+# --- random inspections ---------------------------------------------------------------------
+
+def test_demo_draws_verify(db, demo):
+    draws = list(Draw.objects.select_related("plan").order_by("id"))
+    assert len(draws) >= 3
+    assert [(d.plan.code, d.number, d.status) for d in draws] == [
+        ("SJ-2026-0001", 1, "drawn"), ("SJ-2026-0002", 1, "superseded"),
+        ("SJ-2026-0002", 2, "drawn"), ("SJ-2026-0003", 1, "drawn")]
+    for d in draws:
+        if d.seed:
+            checks = draw.verify_bundle(draw.loads(draw.canonical(d.bundle())))
+            assert [c.name for c in checks if not c.ok] == [], d
+    specs = {s.title: s for s in inspections.plan_specs(SEED, timezone.localdate())}
+    for d in draws:
+        spec = specs[d.plan.title]
+        if d.seed:
+            assert d.dice == inspections.dice_for(SEED, spec.key).replace(" ", "")
+            assert d.seeded_at == spec.seeded
+    # The spring plans are dated, so their draws are the same in every build.
+    assert draws[0].commitment["published_at"] == "2026-03-02T09:30:00+08:00"
+    assert draws[1].commitment["published_at"] == "2026-05-11T09:30:00+08:00"
+    assert draws[2].commitment["published_at"] == "2026-05-12T15:00:00+08:00"
+    assert draws[2].redraw_of_id == draws[1].pk and "退休" in draws[2].redraw_reason
+    assert not draws[1].redraw_of_id and not draws[1].seed
+
+
+def test_demo_plans(db, demo):
+    plans = {p.code: p for p in InspectionPlan.objects.prefetch_related("departments")}
+    cables, building, flying = plans["SJ-2026-0001"], plans["SJ-2026-0002"], plans["SJ-2026-0003"]
+    assert (cables.lead_department.code, cables.kind, cables.division_prefixes) == (
+        "610100-market", "routine", ["6101"])
+    assert sorted(d.code for d in building.departments.all()) == [
+        "610000-housing", "610000-market"]
+    assert building.stratify_by_city
+    assert all(s["key"][:4] + "00" in {d.code for d in Division.objects.filter(level="city")}
+               for s in building.current_draw.frame["strata"])
+    assert flying.kind == "flying" and flying.division_prefixes == ["6101"]
+    # The flying inspection visits every electrical firm of Xi'an without an open task.
+    d = flying.current_draw
+    assert len(d.result["selected"]) == len(d.frame["entities"])
+    # If the spring draw picks the story's cable maker (it does with seed 2017 and 300
+    # entities), it is ordered to rectify, and the visit is closed before the flying one.
+    assert list(Task.objects.filter(plan=cables, entity__name=plan.STORY["maker"]["name"])
+                .values_list("status", "outcome")) in ([], [("completed", "rectification")])
+
+
+def test_demo_has_published_results_and_open_and_overdue_tasks(db, demo):
+    published = Task.objects.published()
+    assert published.count() >= 5
+    assert {"no_problem", "rectification", "case_opened"} <= set(
+        published.values_list("outcome", flat=True))
+    assert all(t.published_at >= t.completed_at and t.publish_due >= t.completed_at.date()
+               for t in published)
+    assert not Task.objects.filter(status="completed", published_at__isnull=True).exists()
+    overdue = Task.objects.overdue()
+    assert overdue.exists()
+    assert set(overdue.values_list("plan__code", flat=True)) <= {"SJ-2026-0001", "SJ-2026-0002"}
+    current = Task.objects.open().filter(plan__code="SJ-2026-0003")
+    assert current.exists() and not current.filter(due_on__lt=timezone.localdate()).exists()
+    assert demo["inspections"].completed == published.count()
+
+
+def test_demo_cable_maker_case(db, demo):
+    case = Task.objects.get(entity__name=plan.STORY["maker"]["name"], outcome="case_opened")
+    assert case.plan.kind == "flying"
+    assert case.published_at is not None
+    assert "GB/T 3956-2008" in case.summary and plan.STORY["lab"]["name"] in case.summary
+    assert case.item_results.filter(result="nonconforms").count() == 2
+    assert all(m.signed_digest == case.record_sha256 for m in case.members.all())
+
+
+def test_demo_inspector_login_has_current_work(db, demo, client):
+    user = User.objects.get(username="inspector")
+    assert user.inspector.department.code == "610100-market"
+    assert user.display_name == user.inspector.name
+    mine = Task.objects.for_inspector_user(user)
+    assert mine.open().filter(plan__code="SJ-2026-0003").exists()
+    # Every colleague on the login's tasks can sign in too (username = badge number).
+    for task in mine:
+        for m in task.members.select_related("inspector__user"):
+            assert m.inspector.user is not None
+    assert client.login(username="inspector", password=plan.PASSWORD)
+    # Every inspector of a completed task signed in with an account of their own.
+    for m in TaskMember.objects.filter(task__status="completed").select_related("inspector"):
+        assert m.inspector.user_id is not None and m.signed_at is not None
+
+
+def test_demo_inspections_are_built_once(db, demo):
+    count = Task.objects.count()
+    again = inspections.inspections_build(seed=SEED)
+    assert again.plans == 0 and Task.objects.count() == count
 
 
 # --- create_token ---------------------------------------------------------------------------
@@ -336,12 +436,15 @@ def test_command_builds_reruns_and_resets(tmp_path):
     assert "Building the demo province (seed 2017)" in first
     assert "market entities: 50 added" in first
     assert "xian_housing  zhijian-demo-2017" in first
+    assert "inspector     zhijian-demo-2017" in first
+    assert "random inspections: SJ-2026-0001 2026年西安市电线电缆产品质量双随机抽查: drawn 1," in first
     built = _entities(db)
     assert built[1] == 52  # 50 generated + the two cable makers
 
     again = demo()
     assert "already in this database" in again
     assert "market entities: 0 added" in again
+    assert "random inspections: already in this database; keeping them" in again
     assert _entities(db) == built
 
     reset = demo("--reset")

@@ -85,3 +85,32 @@ def test_task_flow_publishes_the_result(draft_plan, xian_officer, django_capture
     assert task.published_at is not None
     assert task.publish_due > task.completed_at.date()
 
+
+
+def test_a_flying_inspection_keeps_its_selection_until_the_visits_are_over(
+        inspection_world, xian_officer, client):
+    import datetime as dt
+
+    from zhijian.inspections.models import Draw
+
+    w = inspection_world
+    xian = w["departments"]["xian"]
+    plan = services.plan_save(
+        actor=xian_officer, data=plan_data(w, kind="flying", period_end=dt.date(2099, 12, 31)),
+        departments=[xian], categories=[w["categories"]["cable"]],
+        checklist=[(xian.pk, "现场检查生产记录")])
+    d = services.plan_publish(actor=xian_officer, plan=plan)
+    d = services.draw_seed(actor=xian_officer, draw_id=d.pk, dice="3516244153", witnesses="张三")
+    assert not d.disclosed()
+    public = d.masked().bundle()
+    assert ("seed" in public, "result" in public) == (False, False)
+    assert public["commitment"] == d.commitment
+    page = client.get(f"/draws/{d.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert d.seed not in page.content.decode()
+    assert b'id="withheld"' in page.content
+    assert client.get(f"/api/v1/draws/{d.pk}/bundle/").status_code == 404
+    assert client.get(f"/api/v1/draws/{d.pk}/").json()["seed"] == ""
+    Task.objects.filter(draw=d).update(status=TaskStatus.COMPLETED)
+    assert Draw.objects.get(pk=d.pk).disclosed()
+    assert client.get(f"/api/v1/draws/{d.pk}/bundle/").status_code == 200

@@ -297,10 +297,10 @@ def test_regulator_registers_an_inspector_of_its_own_department(as_user, world, 
     client = as_user(xian_officer)
     dept = world["departments"]["xian"]
     data = {"name": "赵检查", "badge_number": "61019999", "department": dept.pk,
-            "qualifications": "特种设备；食品", "active": "on"}
+            "qualifications": ["special_equipment"], "active": "on"}
     assert client.post("/work/inspectors/new/", data).status_code == 302
     inspector = Inspector.objects.get(badge_number="61019999")
-    assert inspector.qualifications == ["特种设备", "食品"]
+    assert inspector.qualifications == ["special_equipment"]
     assert AuditEntry.objects.filter(action="inspector.registered",
                                      object_id=str(inspector.pk)).count() == 1
     # A Baoji department is not among the choices of a Xi'an officer.

@@ -1,8 +1,10 @@
 """User accounts in the admin. Account changes are audited like regulated records (who
 may act for which organisation is part of the record), without the password hash."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +21,26 @@ def _snapshot(user):
     return audit.snapshot(user, fields=AUDITED_FIELDS)
 
 
+def _reason_field():
+    return forms.CharField(
+        label=_("Reason for the change"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Recorded in the audit log with the change."),
+    )
+
+
+class UserForm(UserChangeForm):
+    reason = _reason_field()
+
+
+class UserCreationForm(AdminUserCreationForm):
+    reason = _reason_field()
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserForm
+    add_form = UserCreationForm
     list_display = ["username", "display_name", "role", "organisation_name", "is_active",
                     "is_staff"]
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]
@@ -32,12 +52,14 @@ class UserAdmin(BaseUserAdmin):
             "fields": ["display_name", "role", "department", "entity", "lab", "user_unit"],
         }),
         *BaseUserAdmin.fieldsets[1:],
+        (None, {"fields": ["reason"]}),
     ]
     add_fieldsets = [
         *BaseUserAdmin.add_fieldsets,
         (_("Role and organisation"), {
             "fields": ["display_name", "role", "department", "entity", "lab", "user_unit"],
         }),
+        (None, {"fields": ["reason"]}),
     ]
 
     @admin.display(description=_("organisation"))
@@ -56,6 +78,7 @@ class UserAdmin(BaseUserAdmin):
                 action="user.updated" if change else "user.created",
                 object_type=obj._meta.label_lower, object_id=str(obj.pk),
                 before=before, after=_snapshot(obj),
+                reason=form.cleaned_data.get("reason", ""),
             ), actor=request.user)
 
     def delete_model(self, request, obj):

@@ -1,6 +1,7 @@
 """User accounts: one role each, tied to the organisation the user acts for."""
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,22 @@ class Role(models.TextChoices):
     ENTERPRISE = "enterprise", _("Enterprise")
     LAB = "lab", _("Testing laboratory")
     USER_UNIT = "user_unit", _("User unit")
+
+
+# The organisation a non-admin account acts for, by role, and what to say when it is missing.
+ORGANISATION_FIELD = {
+    Role.REGULATOR: "department",
+    Role.ENTERPRISE: "entity",
+    Role.LAB: "lab",
+    Role.USER_UNIT: "user_unit",
+}
+ORGANISATION_REQUIRED = {
+    Role.REGULATOR: _("A regulator acts for a department: choose the department."),
+    Role.ENTERPRISE: _("An enterprise account acts for its market entity: choose the market "
+                       "entity."),
+    Role.LAB: _("A laboratory account acts for its laboratory: choose the laboratory."),
+    Role.USER_UNIT: _("A user unit account acts for its user unit: choose the user unit."),
+}
 
 
 class User(AbstractUser):
@@ -55,6 +72,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_username()
+
+    def clean(self):
+        """The rule of the user_role_matches_organisation constraint, with a message that
+        names the field to fill (full_clean then skips the constraint's own message)."""
+        super().clean()
+        field = ORGANISATION_FIELD.get(self.role)
+        if field is not None and getattr(self, f"{field}_id") is None:
+            raise ValidationError({field: ORGANISATION_REQUIRED[self.role]})
 
     @property
     def organisation(self):

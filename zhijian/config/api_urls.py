@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from zhijian.core.api import CheckpointViewSet, PublicKeyViewSet
 from zhijian.core.errors import api_not_found
+from zhijian.inspections import api as inspections
 from zhijian.registry import api as registry
 
 router = DefaultRouter()
@@ -24,6 +25,7 @@ router.register("public/keys", PublicKeyViewSet, basename="publickey")
 
 urlpatterns = [
     *router.urls,
+    *inspections.router.urls,  # random inspections: their own router (inspections/api.py)
     # Last: an unknown path under /api/v1/ answers in the API's error format even with
     # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so
     # CommonMiddleware's APPEND_SLASH redirect still works for known endpoints.

@@ -11,6 +11,9 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("zhijian.config.api_urls")),
     path("accounts/", include("zhijian.accounts.urls")),
+    path("work/inspections/dashboard/",
+         include(("zhijian.inspections.dashboard_urls", "inspections_dashboard"))),
+    path("work/inspections/", include("zhijian.inspections.urls")),
     path("work/", include("zhijian.web.urls")),
     path("", include("zhijian.portal.urls")),
 ]

@@ -14,16 +14,25 @@ rule stays small enough to reimplement from docs/audit.md:
 
 Verification needs no order-dependent state beyond "this row's prev_hash is the previous
 row's hash", so disjoint seq ranges can be checked in parallel and joined at the seams.
+It reads the rows in chunks that the database aggregates, checks each chunk with a few
+calls that run over all of its entries at once, and checks a chunk row by row (the exact
+scan, which names the problem) only where the fast check does not pass.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
+from itertools import repeat
+from operator import methodcaller
+from typing import NamedTuple
 
 GENESIS = "0" * 64
 ENTRY_KEYS = ("action", "actor", "actor_id", "division", "object_id", "object_type", "seq", "ts")
@@ -117,11 +126,11 @@ def check_columns(row: tuple) -> Finding | None:
     return None
 
 
-# --- the scan ------------------------------------------------------------------------------
+# --- the exact scan, row by row ----------------------------------------------------------------
 
-# A fast row: (seq, body as UTF-8 bytes, prev_hash, hash, prefix_ok). prefix_ok says whether
-# the body starts with exactly the canonical "entry" built from the row's own columns; the
-# database computes it (SQL below) so that the columns need not cross into Python.
+# A row as the exact scan takes it: (seq, body as UTF-8 bytes, prev_hash, hash, prefix_ok),
+# where prefix_ok says whether the body starts with exactly the canonical "entry" of the
+# row's own columns (fast_from_full).
 FastRow = tuple[int, bytes, str, str, bool]
 
 
@@ -136,14 +145,12 @@ def scan(
     rows: Iterable[FastRow],
     state: ScanState,
     checkpoints: dict[int, str | None],
-    fetch_full: Callable[[int], tuple] | None,
+    fetch_full: Callable[[int], tuple],
 ) -> Finding | None:
     """Check rows in seq order, continuing from `state`; return the first finding.
 
-    `checkpoints` maps seq to the signed hash (None: the checkpoint's signature is bad).
-    Without `fetch_full` (worker processes) a suspicious row is reported as a bare
-    "suspect" finding and the caller re-scans sequentially to name the problem.
-    """
+    `checkpoints` maps seq to the signed hash (None: the checkpoint's signature is bad);
+    `fetch_full` gives the full row of a seq, to name what is wrong with a column."""
     sha = hashlib.sha256
     expected, prev = state.next_seq, state.prev
     cps = sorted(s for s in checkpoints if s >= expected)
@@ -156,8 +163,6 @@ def scan(
                 or not prefix_ok
                 or sha(prev_hash.encode() + body).hexdigest() != digest
             ):
-                if fetch_full is None:
-                    return Finding(seq if seq == expected else expected, "suspect")
                 finding = _diagnose(seq, expected, prev, body, prev_hash, digest, prefix_ok,
                                     fetch_full)
                 if finding is not None:
@@ -194,7 +199,157 @@ def _diagnose(seq, expected, prev, body, prev_hash, digest, prefix_ok, fetch_ful
     return None
 
 
-# --- rows from the database ------------------------------------------------------------------
+# --- chunks: the fast check --------------------------------------------------------------------
+
+# Entries are checked CHUNK at a time. A chunk that passes every check is done with; one
+# that does not is read again and checked row by row (scan_exact), which names the problem.
+#
+# PostgreSQL aggregates a chunk into one row (AggChunk): each column's values joined by
+# SEP, and the hashed texts (prev_hash ‖ body) joined by a newline, so that Python checks
+# the chunk with a few calls that each run over all of its entries in C (split, map, join,
+# compare) and does little more per entry than the SHA-256 itself. A separator inside a
+# value (never in a valid row: canonical JSON escapes control characters) changes the
+# count of pieces, so such a chunk is simply checked row by row.
+#
+# SQLite runs in this process, where handing over a row costs little, so it gives the rows
+# themselves (RowChunk) and computes the column check in SQL; measured, that is faster
+# there than aggregating (docs/benchmarks.md, "Audit verification").
+CHUNK = 500
+SEP = "\x1f"
+
+
+class AggChunk(NamedTuple):
+    """Entries lo .. lo + n - 1 as the database aggregated them, in seq order."""
+
+    lo: int                 # the first seq asked for
+    n: int                  # rows found
+    seqs: str | None        # "lo,lo+1,..."
+    actor_ids: str | None   # decimal, or "null"
+    actions: str | None
+    actors: str | None
+    divisions: str | None
+    object_ids: str | None
+    object_types: str | None
+    tss: str | None         # "YYYY-MM-DD HH:MM:SS[.ffffff]", UTC
+    prev_hashes: str | None
+    hashes: str | None
+    texts: bytes | None     # prev_hash ‖ body of each row, UTF-8, joined by b"\n"
+
+
+class RowChunk(NamedTuple):
+    """The rows of entries lo .. lo + len(rows) - 1, each with its column check done in
+    SQL (FastRow)."""
+
+    lo: int
+    rows: list
+
+
+# The pieces of the canonical "entry" prefix around the eight values, and a NUL after each
+# entry's prefix to split them apart (no database text holds a NUL).
+_PREFIX_PARTS = ('{"entry":{"action":"', '","actor":"', '","actor_id":', ',"division":"',
+                 '","object_id":"', '","object_type":"', '","seq":', ',"ts":"', 'Z"},\0')
+_hexdigest = methodcaller("hexdigest")
+
+
+def prefix_flags(c: AggChunk, texts: list[bytes],
+                 seqs: list[str] | None = None) -> list[bool] | None:
+    """For each entry of the chunk: does its body start with exactly the canonical entry
+    prefix built from the row's own columns by plain concatenation, and do its string
+    columns hold no backslash? (See SQLITE_FAST for why that test is exact where it
+    passes.) None if the column values cannot be split apart."""
+    n, sep = c.n, SEP
+    strings = (c.actions, c.actors, c.divisions, c.object_ids, c.object_types, c.tss)
+    columns = [c.actions.split(sep), c.actors.split(sep), c.actor_ids.split(sep),
+               c.divisions.split(sep), c.object_ids.split(sep), c.object_types.split(sep),
+               seqs or list(map(str, range(c.lo, c.lo + n))), c.tss.replace(" ", "T").split(sep)]
+    if any(len(values) != n for values in columns):
+        return None
+    parts = []
+    for part, values in zip(_PREFIX_PARTS[:-1], columns, strict=True):
+        parts += (repeat(part), values)
+    parts.append(repeat(_PREFIX_PARTS[-1]))
+    rows = zip(*parts, strict=False)  # the repeats are endless; the columns have n values
+    prefixes = "".join(itertools.chain.from_iterable(rows)).encode().split(b"\0")
+    if len(prefixes) != n + 1:
+        return None
+    flags = list(map(bytes.startswith, texts, prefixes, repeat(64)))
+    if any("\\" in s for s in strings):
+        action, actor, _, division, object_id, object_type, _, ts = columns
+        for k in range(n):
+            if "\\" in (action[k] + actor[k] + division[k] + object_id[k] + object_type[k]
+                        + ts[k]):
+                flags[k] = False
+    return flags
+
+
+def check_chunk(c: AggChunk | RowChunk, size: int, prev: str,
+                checkpoints: dict[int, str | None], cp_seqs: list[int]) -> str | None:
+    """Check the `size` entries of chunk c, which must link to `prev`; return the hash of
+    its last entry if every check passes, or None if any does not (or cannot be decided
+    here): the caller then checks the chunk row by row and names the problem.
+
+    The checks are those of the exact scan: the seqs are exactly lo..lo+size-1 in this
+    order; each SHA-256(prev_hash ‖ body) is the entry's hash; each prev_hash is the
+    previous hash; each body starts with the canonical entry prefix of the row's columns;
+    and each checkpoint in the chunk signs its entry's hash."""
+    lo = c.lo
+    if isinstance(c, RowChunk):  # SQLite: the column check was done in SQL
+        rows = c.rows
+        if len(rows) != size:
+            return None
+        sha, expected = sha256, lo
+        for seq, body, prev_hash, digest, prefix_ok in rows:
+            if (seq != expected or prev_hash != prev or not prefix_ok
+                    or sha(prev_hash.encode() + body).hexdigest() != digest):
+                return None
+            prev = digest
+            expected += 1
+        for s in _checkpoints_in(cp_seqs, lo, size):
+            if checkpoints[s] != rows[s - lo][3]:
+                return None
+        return prev
+    n = c.n
+    if n != size:
+        return None
+    texts = c.texts.split(b"\n")
+    seqs = list(map(str, range(lo, lo + n)))
+    if len(texts) != n or c.seqs != ",".join(seqs):
+        return None
+    # With a separator between the values, equal joined lists mean equal values.
+    joined = SEP.join(map(_hexdigest, map(sha256, texts)))
+    if c.hashes != joined or c.prev_hashes != (prev + SEP + joined)[:-65]:
+        return None
+    flags = prefix_flags(c, texts, seqs)
+    if flags is None or not all(flags):
+        return None
+    for s in _checkpoints_in(cp_seqs, lo, size):
+        if checkpoints[s] != joined[(s - lo) * 65:(s - lo) * 65 + 64]:
+            return None
+    return joined[-64:]
+
+
+def _checkpoints_in(cp_seqs: list[int], lo: int, size: int) -> list[int]:
+    """The checkpoint seqs (sorted) among lo .. lo + size - 1."""
+    return cp_seqs[bisect_left(cp_seqs, lo):bisect_left(cp_seqs, lo + size)]
+
+
+def scan_chunks(chunks: Iterable[AggChunk | RowChunk], state: ScanState,
+                checkpoints: dict[int, str | None], last: int, size: int) -> bool:
+    """Check chunks from state.next_seq on; True once every entry up to `last` passed,
+    False at the first chunk that did not (state is then at that chunk's start)."""
+    cp_seqs = sorted(checkpoints)
+    for c in chunks:
+        lo = state.next_seq
+        want = min(size, last - lo + 1)
+        digest = check_chunk(c, want, state.prev, checkpoints, cp_seqs) if c.lo == lo else None
+        if digest is None:
+            return False
+        state.next_seq, state.prev = lo + want, digest
+        state.checked += want
+    return state.next_seq > last
+
+
+# --- chunks from the database ------------------------------------------------------------------
 
 # prefix_ok in SQL: the body starts with the "entry" built from the row's own columns by
 # plain concatenation, and no string column holds a backslash. That is exactly the
@@ -203,7 +358,7 @@ def _diagnose(seq, expected, prev, body, prev_hash, digest, prefix_ok, fetch_ful
 # the fixed separators, whose keys each occur once), and a backslash -- the only way an
 # escaped form could be spelled out in a column -- sends the row to the exact check in
 # Python (check_columns), as does any mismatch. Plain concatenation is several times
-# cheaper than JSON quoting in either database.
+# cheaper than JSON quoting. PostgreSQL builds the same prefix in Python (prefix_flags).
 SQLITE_FAST = f"""
 SELECT seq, CAST(body AS BLOB), prev_hash, hash,
   instr(action || actor || division || object_id || object_type || ts, '\\') = 0
@@ -211,96 +366,62 @@ SELECT seq, CAST(body AS BLOB), prev_hash, hash,
     || '","actor_id":' || ifnull(actor_id, 'null') || ',"division":"' || division
     || '","object_id":"' || object_id || '","object_type":"' || object_type
     || '","seq":' || seq || ',"ts":"' || replace(ts, ' ', 'T') || 'Z"}},') = 1
-FROM {TABLE} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"""  # noqa: S608 (constants)
+FROM {TABLE} WHERE seq >= ? AND seq <= ? ORDER BY seq"""  # noqa: S608
 
-# ts: PostgreSQL's ISO text of the UTC time drops trailing zeros of the fraction, which
-# Python's isoformat keeps (6 digits, or none when zero); rpad restores them.
-POSTGRES_SELECT = f"""
-SELECT e.seq, e.body, e.prev_hash, e.hash,
-  strpos(e.action || e.actor || e.division || e.object_id || e.object_type, '\\') = 0
-  AND starts_with(e.body, '{{"entry":{{"action":"' || e.action || '","actor":"' || e.actor
-    || '","actor_id":' || coalesce(e.actor_id::text, 'null') || ',"division":"' || e.division
-    || '","object_id":"' || e.object_id || '","object_type":"' || e.object_type
-    || '","seq":' || e.seq::text || ',"ts":"'
-    || replace(CASE WHEN length(t.v) = 19 THEN t.v ELSE rpad(t.v, 26, '0') END, ' ', 'T')
-    || 'Z"}},')
-  FROM {TABLE} e, LATERAL (SELECT (e.ts AT TIME ZONE 'UTC')::text AS v) t
-  WHERE e.seq > %(after)d AND e.seq <= %(upto)d ORDER BY e.seq"""  # noqa: S608
-POSTGRES_FAST = f"COPY ({POSTGRES_SELECT}) TO STDOUT (FORMAT BINARY)"
-# The body is read as bytea: in binary COPY a text value is its UTF-8 bytes, exactly what
-# is hashed, so neither side converts it.
-POSTGRES_TYPES = ["int8", "bytea", "text", "text", "bool"]
+# One COPY streams the chunks of up to WINDOW entries, so that the server aggregates the
+# next chunk while this process checks one, with no round trip per chunk. In binary COPY a
+# text value is its UTF-8 bytes, so the hashed texts arrive with nothing converted. The
+# rows of a chunk are aggregated in the order of the ordered subquery: PostgreSQL keeps it,
+# though SQL does not promise it, and as the seqs are compared too, another order could
+# only send the chunk to the row-by-row check. ts: the ISO text of the UTC time drops
+# trailing zeros of the fraction, which Python's isoformat keeps (6 digits, or none when
+# zero); rpad restores them, and where the fraction is zero the reader removes the seven
+# zeros that rpad added (the only run of seven zeros such a text can hold).
+POSTGRES_CHUNKS = f"""COPY (
+SELECT c.lo, a.* FROM generate_series(%(first)d::int8, %(last)d::int8, %(size)d) AS c(lo)
+CROSS JOIN LATERAL (
+  SELECT count(*), string_agg(e.seq::text, ','),
+    string_agg(coalesce(e.actor_id::text, 'null'), E'\\x1f'),
+    string_agg(e.action, E'\\x1f'), string_agg(e.actor, E'\\x1f'),
+    string_agg(e.division, E'\\x1f'), string_agg(e.object_id, E'\\x1f'),
+    string_agg(e.object_type, E'\\x1f'),
+    string_agg(rpad((e.ts AT TIME ZONE 'UTC')::text, 26, '0'), E'\\x1f'),
+    string_agg(e.prev_hash, E'\\x1f'), string_agg(e.hash, E'\\x1f'),
+    string_agg(e.prev_hash || e.body, E'\\n')
+  FROM (SELECT * FROM {TABLE} e WHERE e.seq >= c.lo AND e.seq < c.lo + %(size)d
+        AND e.seq <= %(last)d ORDER BY e.seq LIMIT %(size)d) e
+) a) TO STDOUT (FORMAT BINARY)"""  # noqa: S608
+POSTGRES_TYPES = ["int8", "int8"] + ["text"] * 10 + ["bytea"]
+WINDOW = 100_000
 
 FULL_SQL = f"SELECT {', '.join(FULL_COLUMNS)} FROM {TABLE} WHERE seq = "  # noqa: S608
+FULL_RANGE_SQL = (f"SELECT {', '.join(FULL_COLUMNS)} FROM {TABLE} "  # noqa: S608
+                  "WHERE seq >= {p} AND seq <= {p} ORDER BY seq LIMIT {p}")
 
 
-def fast_rows(conn, vendor: str, after: int, upto: int) -> Iterator[FastRow]:
-    """Rows with after < seq <= upto, in seq order, in constant memory.
-
-    SQLite: keyset-paginated batches (each an index range scan). PostgreSQL: one binary
-    COPY per 50,000 entries (an index range scan each), which streams -- the server
-    computes the next rows while this process hashes -- with no round trip per batch."""
+def fast_chunks(conn, vendor: str, first: int, last: int,
+                size: int) -> Iterator[AggChunk | RowChunk]:
+    """The chunks of entries first..last (the last one may be short), in order, in constant
+    memory: SQLite one query per chunk (an index range scan each); PostgreSQL one binary
+    COPY per WINDOW entries."""
     if vendor == "sqlite":
-        batch = 5000
-        while True:
-            rows = conn.execute(SQLITE_FAST, (after, upto, batch)).fetchall()
-            yield from rows
-            if len(rows) < batch:
-                return
-            after = rows[-1][0]
-    else:
-        import psycopg
-
-        chunk = 50_000
-        with psycopg.Cursor(conn) as cur:
-            while after < upto:
-                end = min(after + chunk, upto)
-                with cur.copy(POSTGRES_FAST % {"after": after, "upto": end}) as copy:
-                    copy.set_types(POSTGRES_TYPES)
-                    yield from copy.rows()
-                after = end
-
-
-def fast_row(conn, vendor: str, after: int) -> FastRow | None:
-    """The first fast row with seq > after, by a plain query."""
-    if vendor == "sqlite":
-        return conn.execute(SQLITE_FAST, (after, 2**62, 1)).fetchone()
+        while first <= last:
+            end = min(first + size - 1, last)
+            yield RowChunk(first, conn.execute(SQLITE_FAST, (first, end)).fetchall())
+            first = end + 1
+        return
     import psycopg
 
+    window = max(WINDOW // size, 1) * size
     with psycopg.Cursor(conn) as cur:
-        cur.execute(POSTGRES_SELECT % {"after": after, "upto": 2**62} + " LIMIT 1",
-                    binary=True)
-        row = cur.fetchone()
-    return None if row is None else (row[0], row[1].encode("utf-8"), *row[2:])
-
-
-def scan_database(conn, vendor: str, state: ScanState, last: int,
-                  checkpoints: dict[int, str | None]) -> Finding | None:
-    """Check entries state.next_seq..last on one connection and name the first problem.
-
-    A PostgreSQL COPY stream cannot be interrupted by other queries on its connection,
-    so the scan stops at the first suspicious row, closes the stream, and looks at that
-    row with plain queries: either it names the problem, or the quick check in SQL was
-    merely conservative (a value with a backslash), and the scan goes on after it."""
-
-    def fetch_full(seq):
-        return full_row(conn, vendor, seq)
-
-    while state.next_seq <= last:
-        rows = fast_rows(conn, vendor, state.next_seq - 1, last)
-        try:
-            suspect = scan(rows, state, checkpoints, None)
-        finally:
-            rows.close()
-        if suspect is None:
-            return None
-        row = fast_row(conn, vendor, state.next_seq - 1)
-        if row is None:
-            return None
-        finding = scan([row], state, checkpoints, fetch_full)
-        if finding is not None:
-            return finding
-    return None
+        while first <= last:
+            end = min(first + window - 1, last)
+            with cur.copy(POSTGRES_CHUNKS % {"first": first, "last": end, "size": size}) as copy:
+                copy.set_types(POSTGRES_TYPES)
+                for row in copy.rows():
+                    c = AggChunk._make(row)
+                    yield c._replace(tss=c.tss.replace("0000000", "")) if c.tss else c
+            first = end + 1
 
 
 def full_row(conn, vendor: str, seq: int) -> tuple | None:
@@ -311,6 +432,50 @@ def full_row(conn, vendor: str, seq: int) -> tuple | None:
     with psycopg.Cursor(conn) as cur:
         cur.execute(FULL_SQL + "%s", (seq,))
         return cur.fetchone()
+
+
+def full_rows(conn, vendor: str, first: int, last: int, limit: int) -> list[tuple]:
+    """Up to `limit` full rows with first <= seq <= last, in seq order."""
+    if vendor == "sqlite":
+        return conn.execute(FULL_RANGE_SQL.format(p="?"), (first, last, limit)).fetchall()
+    import psycopg
+
+    with psycopg.Cursor(conn) as cur:
+        cur.execute(FULL_RANGE_SQL.format(p="%s"), (first, last, limit))
+        return cur.fetchall()
+
+
+def scan_exact(conn, vendor: str, state: ScanState, last: int,
+               checkpoints: dict[int, str | None], size: int) -> Finding | None:
+    """Check up to `size` entries from state.next_seq row by row, as verify_full_rows
+    does, and name the first problem. Reading on past a gap shows where the log resumes."""
+    rows = full_rows(conn, vendor, state.next_seq, last, size)
+    by_seq = {r[0]: r for r in rows}
+    return scan(map(fast_from_full, rows), state, checkpoints, by_seq.__getitem__)
+
+
+def scan_database(conn, vendor: str, state: ScanState, last: int,
+                  checkpoints: dict[int, str | None], size: int | None = None) -> Finding | None:
+    """Check entries state.next_seq..last on one connection and name the first problem.
+
+    Chunks are checked fast until one does not pass; that chunk is then read again row by
+    row, which either names the problem or finds the chunk right after all (a column with
+    a backslash, say), and the fast check goes on after it. (A PostgreSQL COPY stream
+    cannot be interrupted by other queries on its connection, so it is closed first.)
+    Stops early, with no finding, only if the rows up to `last` vanished meanwhile."""
+    size = size or CHUNK
+    while state.next_seq <= last:
+        chunks = fast_chunks(conn, vendor, state.next_seq, last, size)
+        try:
+            if scan_chunks(chunks, state, checkpoints, last, size):
+                return None
+        finally:
+            chunks.close()
+        start = state.next_seq
+        finding = scan_exact(conn, vendor, state, last, checkpoints, size)
+        if finding is not None or state.next_seq == start:
+            return finding
+    return None
 
 
 # --- parallel scan of seq ranges ---------------------------------------------------------------
@@ -335,36 +500,38 @@ class DbSpec:
 
 @dataclass(frozen=True)
 class RangeResult:
+    """What a worker found in entries lo..hi: they chain from first_prev (the prev_hash of
+    entry lo, taken as written), and every check passed up to entry next_seq - 1, whose
+    hash is last_hash; ok means up to hi."""
+
     lo: int
     hi: int
     ok: bool
     first_prev: str | None
     last_hash: str | None
+    next_seq: int
 
 
-def scan_range(spec: DbSpec, lo: int, hi: int, checkpoints: dict[int, str | None]) -> RangeResult:
+def scan_range(spec: DbSpec, lo: int, hi: int, checkpoints: dict[int, str | None],
+               size: int = CHUNK) -> RangeResult:
     """Check entries lo..hi on a connection of this process's own (a worker's job).
 
     The range's first entry is taken to link to whatever its prev_hash says; the caller
     checks that against the previous range's last hash."""
     conn = spec.connect()
     try:
-        rows = fast_rows(conn, spec.vendor, lo - 1, hi)
-        first = next(rows, None)
-        if first is None or first[0] != lo:
-            return RangeResult(lo, hi, False, None, None)
-        state = ScanState(next_seq=lo, prev=first[2])
-        finding = scan(_chain_first(first, rows), state, checkpoints, None)
-        rows.close()
-        ok = finding is None and state.next_seq == hi + 1
-        return RangeResult(lo, hi, ok, first[2], state.prev)
+        chunks = fast_chunks(conn, spec.vendor, lo, hi, size)
+        first = next(chunks)
+        if isinstance(first, RowChunk):
+            first_prev = first.rows[0][2] if first.rows else ""
+        else:
+            first_prev = (first.prev_hashes or "").partition(SEP)[0]
+        state = ScanState(next_seq=lo, prev=first_prev)
+        ok = scan_chunks(itertools.chain([first], chunks), state, checkpoints, hi, size)
+        chunks.close()
+        return RangeResult(lo, hi, ok, first_prev, state.prev, state.next_seq)
     finally:
         conn.close()
-
-
-def _chain_first(first, rows):
-    yield first
-    yield from rows
 
 
 def plan_ranges(last: int, workers: int) -> list[tuple[int, int]]:
@@ -373,9 +540,10 @@ def plan_ranges(last: int, workers: int) -> list[tuple[int, int]]:
 
 
 def scan_parallel(spec: DbSpec, last: int, workers: int,
-                  checkpoints: dict[int, str | None]) -> int:
-    """Check entries 1..last in `workers` processes. Returns the seq from which a
-    sequential re-scan must start to name a problem, or 0 if everything checked out.
+                  checkpoints: dict[int, str | None]) -> ScanState:
+    """Check entries 1..last in `workers` processes. Returns the state after the entries
+    that checked out from the start: next_seq is last + 1 if all did, else where a
+    sequential scan must go on to name the first problem.
 
     The workers run this file as a plain script (`python -I chain.py`, which imports
     neither Django nor the rest of Zhijian, so they start fast) and get their job on
@@ -390,6 +558,7 @@ def scan_parallel(spec: DbSpec, last: int, workers: int,
     try:
         for lo, hi in plan_ranges(last, workers):
             job = {"vendor": spec.vendor, "target": spec.target, "lo": lo, "hi": hi,
+                   "size": CHUNK,
                    "checkpoints": [[s, h] for s, h in checkpoints.items() if lo <= s <= hi]}
             err = tempfile.TemporaryFile("w+")
             proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
@@ -412,11 +581,14 @@ def scan_parallel(spec: DbSpec, last: int, workers: int,
                 proc.wait()
             proc.stdout.close()
             err.close()
-    for i, r in enumerate(results):
-        expected_prev = GENESIS if i == 0 else results[i - 1].last_hash
-        if not r.ok or r.first_prev != expected_prev:
-            return max(r.lo - 1, 1)
-    return 0
+    prev = GENESIS
+    for r in results:
+        if r.next_seq == r.lo or r.first_prev != prev:  # nothing checked, or the seam broke
+            return ScanState(next_seq=r.lo, prev=prev, checked=r.lo - 1)
+        if not r.ok:
+            return ScanState(next_seq=r.next_seq, prev=r.last_hash, checked=r.next_seq - 1)
+        prev = r.last_hash
+    return ScanState(next_seq=last + 1, prev=prev, checked=last)
 
 
 def _worker_main() -> None:
@@ -425,7 +597,7 @@ def _worker_main() -> None:
 
     job = json.loads(sys.stdin.read())
     result = scan_range(DbSpec(job["vendor"], job["target"]), job["lo"], job["hi"],
-                        {s: h for s, h in job["checkpoints"]})
+                        {s: h for s, h in job["checkpoints"]}, job["size"])
     sys.stdout.write(json.dumps(asdict(result)))
 
 

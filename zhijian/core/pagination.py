@@ -17,9 +17,17 @@ class Pagination(pagination.PageNumberPagination):
 
 
 class PublicSearchPagination(pagination.CursorPagination):
-    """Keyset pages over the unique USCC: constant cost at any depth, no COUNT."""
+    """Keyset pages in hash-of-USCC order (MarketEntity.search_key, ties broken by the
+    unique USCC): constant cost at any depth, no COUNT.
+
+    Not in USCC order: the USCC carries the division, so the matches of a place-name
+    fragment (西安, 延安) lie together in it and the index walk that fills a page met them
+    only after hundreds of thousands of rows. The hash spreads them evenly
+    (docs/benchmarks.md, "Public search"). The cursor holds a search_key; the queryset
+    must load that field.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = "uscc"
+    ordering = ("search_key", "uscc")

@@ -508,6 +508,7 @@ class Persona:
     label: str  # what the login is for, in English (printed by the command)
     department: str = ""  # department code
     org: str = ""  # story key of the entity, lab or user unit
+    inspector: bool = False  # linked to a drawn inspector by demo/inspections.py
 
 
 PERSONAS = [
@@ -523,6 +524,8 @@ PERSONAS = [
     Persona("enterprise", "enterprise", "cable maker (关中汇川线缆制造有限公司)", org="maker"),
     Persona("lab", "lab", "testing laboratory (渭川衡信检测技术有限公司)", org="lab"),
     Persona("metro", "user_unit", "metro operator, user unit (长安地铁运营有限公司)", org="metro"),
+    Persona("inspector", "regulator", "Xi'an market supervision inspector (random-inspection "
+            "tasks)", department="610100-market", inspector=True),
 ]
 
 

@@ -1,18 +1,20 @@
 """Writes of the demo builder that the registry has no service for: loading the reference
-catalogue (categories and standards) and creating the demo's login accounts. Both run in
-one transaction, check that the actor is an administrator, and audit every record."""
+catalogue (categories and standards), creating the demo's login accounts and linking
+inspectors to theirs. Each runs in one transaction, checks that the actor is an
+administrator, and audits every record."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from zhijian.accounts.models import User
 from zhijian.core import audit
 from zhijian.registry import access
-from zhijian.registry.models import ProductCategory, Standard
+from zhijian.registry.models import Inspector, ProductCategory, Standard
 
 from .generate import load, walk_catalogue
 
@@ -93,4 +95,24 @@ def persona_create(*, actor, username: str, password: str, role: str, display_na
     audit.append(audit.Change("user.created", user._meta.label_lower, str(user.pk), None,
                               audit.snapshot(user, USER_AUDIT_FIELDS), "demo", division),
                  actor=actor)
+    return user
+
+
+@transaction.atomic
+def inspector_account_create(*, actor, inspector: Inspector, username: str,
+                             password: str) -> User:
+    """Give a demo inspector a login (admins only): a regulator account of the inspector's
+    department, linked to the inspector, so that a drawn team can record and sign its
+    inspections. Refused if the inspector already has one."""
+    access.require_admin(actor)
+    inspector = Inspector.objects.select_for_update().get(pk=inspector.pk)
+    if inspector.user_id is not None:
+        raise ValidationError(f"Inspector {inspector.badge_number} already has a login.")
+    user = persona_create(actor=actor, username=username, password=password, role="regulator",
+                          display_name=inspector.name, department=inspector.department)
+    before = audit.snapshot(inspector)
+    inspector.user = user
+    inspector.save(update_fields=["user"])
+    audit.record(inspector, action="inspector.updated", actor=actor, before=before,
+                 reason="demo", division=inspector.department.division_id)
     return user

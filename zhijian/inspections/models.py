@@ -25,6 +25,10 @@ class PlanQuerySet(models.QuerySet):
     def with_department(self, department_id: int):
         return self.filter(departments__id=department_id).distinct()
 
+    def overlapping(self, start, end):
+        """Plans whose inspection period meets the days from `start` to `end`."""
+        return self.filter(period_start__lte=end, period_end__gte=start)
+
 
 class InspectionPlan(models.Model):
     """A random inspection plan (双随机抽查计划): scope, checklist, period and sampling ratio
@@ -139,6 +143,13 @@ class DrawQuerySet(models.QuerySet):
         bundle once the seed is in."""
         return self.all()
 
+    def drawn(self):
+        """Draws that stand: seeded and drawn, not superseded by a redraw."""
+        return self.filter(status=DrawStatus.DRAWN)
+
+    def latest_drawn(self):
+        return self.drawn().order_by("-seeded_at", "-id").first()
+
 
 class Draw(models.Model):
     """One draw of a plan: the frozen register and pool with their commitment, the seed
@@ -186,6 +197,28 @@ class Draw(models.Model):
     def __str__(self) -> str:
         return f"{self.plan.code} #{self.number}"
 
+    def disclosed(self, today=None) -> bool:
+        """Whether who was drawn is public. At once for a routine inspection; for a flying
+        inspection (飞行检查, unannounced) only when the plan has no open task left or its
+        period has ended, so that no firm is warned. Until then the public sees the
+        commitment but neither the seed nor the result (with the frozen register, the seed
+        would tell who was drawn)."""
+        if self.plan.kind != PlanKind.FLYING:
+            return True
+        if (today or timezone.localdate()) > self.plan.period_end:
+            return True
+        return self.status != DrawStatus.COMMITTED and not self.plan.tasks.open().exists()
+
+    def masked(self) -> Draw:
+        """A copy for public display whose seed and result are withheld (see disclosed())."""
+        from copy import copy
+
+        masked = copy(self)
+        masked.dice = masked.beacon = masked.witnesses = masked.seed = ""
+        masked.seeded_at, masked.result, masked.failures = None, None, []
+        masked.withheld = True
+        return masked
+
     def bundle(self) -> dict:
         """Everything a third party needs to recompute this draw (docs/draw-algorithm.md)."""
         from .draw import FORMAT
@@ -214,6 +247,16 @@ class TaskQuerySet(models.QuerySet):
 
     def published(self):
         return self.filter(status=TaskStatus.COMPLETED, published_at__isnull=False)
+
+    def completed_between(self, start, end):
+        """Inspections completed from `start` to `end` (dates, both included)."""
+        return self.filter(status=TaskStatus.COMPLETED, completed_at__date__gte=start,
+                           completed_at__date__lte=end)
+
+    def publication_overdue(self, today=None):
+        """Completed results past their legal publication date and still not published."""
+        return self.filter(status=TaskStatus.COMPLETED, published_at__isnull=True,
+                           publish_due__lt=today or timezone.localdate())
 
     def for_inspector_user(self, user):
         return self.filter(members__inspector__user=user).distinct()

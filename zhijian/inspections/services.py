@@ -175,14 +175,15 @@ def _next_code(year: int) -> str:
 
 
 @transaction.atomic
-def plan_publish(*, actor, plan: InspectionPlan) -> Draw:
+def plan_publish(*, actor, plan: InspectionPlan, now: dt.datetime | None = None) -> Draw:
     """Freeze the target register and the inspector pool and publish their commitment.
-    Refused, with the firms and reasons, if some firm could never be given a team."""
+    Refused, with the firms and reasons, if some firm could never be given a team.
+    (`now`, here and below, defaults to the clock; the demo passes it to date its history.)"""
     plan = InspectionPlan.objects.select_for_update().get(pk=plan.pk)
     _require_lead(actor, plan, plan.lead_department)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(_("This plan is already published."))
-    d = _commit(plan, actor=actor, number=1)
+    d = _commit(plan, actor=actor, number=1, now=now)
     plan.status = PlanStatus.PUBLISHED
     plan.save(update_fields=["status"])
     audit.append(audit.Change("plan.published", "inspections.inspectionplan", str(plan.pk),
@@ -204,8 +205,8 @@ class Infeasible(ValidationError):
 
 
 def _commit(plan: InspectionPlan, *, actor, number: int, redraw_of: Draw | None = None,
-            reason: str = "") -> Draw:
-    today = timezone.localdate()
+            reason: str = "", now: dt.datetime | None = None) -> Draw:
+    today = timezone.localdate(now)
     frame = frame_build(plan, today)
     pool = pool_build(plan, frame)
     if not frame["entities"]:
@@ -218,7 +219,7 @@ def _commit(plan: InspectionPlan, *, actor, number: int, redraw_of: Draw | None 
     if redraw_of is not None:
         snapshot["redraw_of"] = {"commitment": redraw_of.commitment_sha256,
                                  "number": redraw_of.number, "reason": reason}
-    now = timezone.now()
+    now = now or timezone.now()
     commitment = {**draw.commitment(snapshot, frame, pool), "published_at": now.isoformat()}
     return Draw.objects.create(
         plan=plan, number=number, plan_snapshot=snapshot, frame=frame, pool=pool,
@@ -385,7 +386,8 @@ def normalise_dice(text: str) -> str:
 
 
 @transaction.atomic
-def draw_seed(*, actor, draw_id: int, dice: str, beacon: str = "", witnesses: str = "") -> Draw:
+def draw_seed(*, actor, draw_id: int, dice: str, beacon: str = "", witnesses: str = "",
+              now: dt.datetime | None = None) -> Draw:
     """Enter the public inputs after the commitment, compute the seed and draw. If the
     teams cannot be formed the draw is recorded as failed with the reasons, and no task
     exists; a redraw is then needed."""
@@ -399,7 +401,7 @@ def draw_seed(*, actor, draw_id: int, dice: str, beacon: str = "", witnesses: st
     if not witnesses.strip():
         raise ValidationError({"witnesses": _("Name the witnesses present when the dice were "
                                               "rolled.")})
-    now = timezone.now()
+    now = now or timezone.now()
     if now <= d.committed_at:
         raise ValidationError(_("The seed must be entered after the commitment was published."))
     d.dice, d.beacon, d.witnesses = rolls, beacon, witnesses.strip()
@@ -411,7 +413,7 @@ def draw_seed(*, actor, draw_id: int, dice: str, beacon: str = "", witnesses: st
         d.status, d.failures = DrawStatus.FAILED, exc.failures
     else:
         d.status = DrawStatus.DRAWN
-        _create_tasks(d)
+        _create_tasks(d, now)
         d.plan.status = PlanStatus.DRAWN
         d.plan.save(update_fields=["status"])
     d.save()
@@ -426,11 +428,11 @@ def draw_seed(*, actor, draw_id: int, dice: str, beacon: str = "", witnesses: st
     return d
 
 
-def _create_tasks(d: Draw) -> None:
+def _create_tasks(d: Draw, now: dt.datetime | None = None) -> None:
     plan = d.plan
-    due, _provisional = calendar.deadline(max(timezone.localdate(), plan.period_start),
+    due, _provisional = calendar.deadline(max(timezone.localdate(now), plan.period_start),
                                           plan.task_days)
-    due = min(due, plan.period_end) if plan.period_end >= timezone.localdate() else due
+    due = min(due, plan.period_end) if plan.period_end >= timezone.localdate(now) else due
     selected = d.result["selected"]
     entities = dict(MarketEntity.objects.filter(uscc__in=[s["uscc"] for s in selected])
                     .values_list("uscc", "pk"))
@@ -446,7 +448,7 @@ def _create_tasks(d: Draw) -> None:
 
 
 @transaction.atomic
-def draw_redraw(*, actor, draw_id: int, reason: str) -> Draw:
+def draw_redraw(*, actor, draw_id: int, reason: str, now: dt.datetime | None = None) -> Draw:
     """Supersede a draw with a new commitment (register and pool frozen again), visibly and
     with a reason. Refused once any inspection of the old draw has started."""
     old = Draw.objects.select_for_update().select_related("plan__lead_department").get(
@@ -466,7 +468,8 @@ def draw_redraw(*, actor, draw_id: int, reason: str) -> Draw:
     old.tasks.update(status=TaskStatus.CANCELLED)
     old.status = DrawStatus.SUPERSEDED
     old.save(update_fields=["status"])
-    new = _commit(plan, actor=actor, number=old.number + 1, redraw_of=old, reason=reason)
+    new = _commit(plan, actor=actor, number=old.number + 1, redraw_of=old, reason=reason,
+                  now=now)
     plan.status = PlanStatus.PUBLISHED
     plan.save(update_fields=["status"])
     audit.append(audit.Change("draw.redrawn", "inspections.draw", str(old.pk),
@@ -523,7 +526,8 @@ def task_record_digest(task: Task) -> str:
 
 @transaction.atomic
 def task_record(*, actor, task_id: int, items: dict[int, tuple[str, str]], outcome: str,
-                summary: str = "", firm_representative: str = "") -> Task:
+                summary: str = "", firm_representative: str = "",
+                now: dt.datetime | None = None) -> Task:
     """Save the checklist results and the outcome (as often as needed until completion)."""
     task = _lock_task(actor, task_id)
     if task.status not in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS):
@@ -548,7 +552,7 @@ def task_record(*, actor, task_id: int, items: dict[int, tuple[str, str]], outco
     task.outcome, task.summary = outcome or "", summary.strip()
     task.firm_representative = firm_representative.strip()
     if task.status == TaskStatus.ASSIGNED:
-        task.status, task.started_at = TaskStatus.IN_PROGRESS, timezone.now()
+        task.status, task.started_at = TaskStatus.IN_PROGRESS, now or timezone.now()
     task.save()
     _void_signatures(task)
     audit.append(audit.Change("task.recorded", "inspections.task", str(task.pk), before,
@@ -598,7 +602,7 @@ def evidence_add(*, actor, task_id: int, upload) -> Evidence:
 
 
 @transaction.atomic
-def task_sign(*, actor, task_id: int) -> TaskMember:
+def task_sign(*, actor, task_id: int, now: dt.datetime | None = None) -> TaskMember:
     """A team member signs the current record (its digest)."""
     task = _lock_task(actor, task_id)
     member = task.members.filter(inspector__user=actor).first()
@@ -606,7 +610,7 @@ def task_sign(*, actor, task_id: int) -> TaskMember:
         raise Denied(_("Only the inspectors drawn for this firm sign its record."))
     if task.status != TaskStatus.IN_PROGRESS:
         raise ValidationError(_("Record the inspection before signing it."))
-    member.signed_digest, member.signed_at = task_record_digest(task), timezone.now()
+    member.signed_digest, member.signed_at = task_record_digest(task), now or timezone.now()
     member.save(update_fields=["signed_digest", "signed_at"])
     audit.append(audit.Change("task.signed", "inspections.task", str(task.pk), None,
                               {"inspector": member.inspector.badge_number,
@@ -616,7 +620,7 @@ def task_sign(*, actor, task_id: int) -> TaskMember:
 
 
 @transaction.atomic
-def task_complete(*, actor, task_id: int) -> Task:
+def task_complete(*, actor, task_id: int, now: dt.datetime | None = None) -> Task:
     """Close the inspection: every checklist item answered (unless the firm was not found),
     an outcome, and every team member's signature on this very record. The result is then
     due for publication within the legal period (rule inspections.publication_working_days)."""
@@ -637,10 +641,10 @@ def task_complete(*, actor, task_id: int) -> Task:
                 if m.signed_digest != digest]
     if unsigned:
         raise ValidationError(_("Not yet signed by %(names)s.") % {"names": "、".join(unsigned)})
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     rule = rules.get("inspections.publication_working_days", today)
     task.status, task.completed_at, task.record_sha256 = (
-        TaskStatus.COMPLETED, timezone.now(), digest)
+        TaskStatus.COMPLETED, now or timezone.now(), digest)
     task.publish_due, provisional = calendar.deadline(today, rule.value)
     task.publication_rule = f"{rule.version}/{calendar.data_version()}" + (
         "/provisional" if provisional else "")
@@ -662,10 +666,10 @@ def task_complete(*, actor, task_id: int) -> Task:
     return task
 
 
-def result_publish(task_id: int) -> bool:
+def result_publish(task_id: int, now: dt.datetime | None = None) -> bool:
     """Put a completed result on the public portal (the disclosure subscriber calls this
     after `inspection.completed`). Idempotent: True only the first time."""
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         n = Task.objects.filter(pk=task_id, status=TaskStatus.COMPLETED,
                                 published_at__isnull=True).update(published_at=now)

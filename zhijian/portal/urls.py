@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import inspections, views
 
 app_name = "portal"
 urlpatterns = [
@@ -11,4 +11,9 @@ urlpatterns = [
     path("departments/", views.departments, name="departments"),
     path("matrix/", views.matrix, name="matrix"),
     path("audit/", views.audit, name="audit"),
+    path("inspections/", inspections.inspection_results, name="inspection_results"),
+    path("draws/", inspections.draw_list, name="draw_list"),
+    path("draws/<int:pk>/", inspections.draw_detail, name="draw_detail"),
+    path("draws/<int:pk>/bundle.json", inspections.draw_bundle, name="draw_bundle"),
+    path("draws/verifier/<str:name>", inspections.draw_verifier, name="draw_verifier"),
 ]

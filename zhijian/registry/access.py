@@ -125,6 +125,16 @@ def can_see_history(user, obj) -> bool:
     return scope.role in {"enterprise", "user_unit"}
 
 
+def can_see_lab_capacity(user, lab: Lab) -> bool:
+    """A lab's monthly capacity is not public (it feeds task allocation): regulators,
+    administrators and the lab itself see it; the public, enterprises, user units and
+    other labs do not."""
+    scope = scope_of(user)
+    if scope.is_admin or scope.is_regulator:
+        return True
+    return scope.role == "lab" and scope.org_id == lab.pk
+
+
 def require_admin(user) -> Scope:
     scope = scope_of(user)
     if not scope.is_admin:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +40,20 @@ class ReasonForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=_("Recorded in the audit log with the change."),
     )
+
+
+class DepartmentForm(ReasonForm):
+    def clean(self):
+        data = super().clean()
+        # The rule the service applies to the sectors (set after the row is saved, so the
+        # model's clean() cannot see them), checked here so that it lands on the form.
+        try:
+            services.department_sectors_check(
+                kind=data.get("kind", self.instance.kind),
+                all_sectors=data.get("all_sectors", False), sectors=data.get("sectors"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
 
 
 def _run(fn, **kwargs):
@@ -118,6 +132,7 @@ class CurrentDivisionMixin:
 
 @admin.register(Department)
 class DepartmentAdmin(CurrentDivisionMixin, ServiceSavedAdmin):
+    form = DepartmentForm
     list_display = ["name", "code", "kind", "level", "division", "all_sectors", "phone"]
     list_filter = ["level", "kind", "all_sectors"]
     search_fields = ["code", "name", "name_en"]
@@ -136,7 +151,8 @@ class DepartmentAdmin(CurrentDivisionMixin, ServiceSavedAdmin):
         else:
             data = {name: form.cleaned_data[name] for name in services.DEPARTMENT_FIELDS
                     if name in form.cleaned_data}
-            saved = _run(services.department_register, actor=request.user, data=data)
+            saved = _run(services.department_register, actor=request.user, data=data,
+                         reason=form.cleaned_data.get("reason", ""))
         self.adopt(obj, saved)
 
 
@@ -159,7 +175,7 @@ class ResponsibilityAdmin(ServiceSavedAdmin):
         saved = _run(services.responsibility_set, actor=request.user,
                      category=d.get("category") or obj.category, level=d.get("level") or obj.level,
                      kind=d.get("kind") or obj.kind, role=d["role"],
-                     legal_basis=d.get("legal_basis", ""))
+                     legal_basis=d.get("legal_basis", ""), reason=d.get("reason", ""))
         self.adopt(obj, saved)
 
     def delete_model(self, request, obj):
@@ -235,10 +251,16 @@ class UserUnitAdmin(ReadOnlyAdmin):
 
 @admin.register(Inspector)
 class InspectorAdmin(ReadOnlyAdmin):
-    list_display = ["name", "badge_number", "department", "active"]
+    list_display = ["name", "badge_number", "department", "qualification_list", "active"]
     list_filter = ["active"]
     search_fields = ["name", "badge_number"]
     list_select_related = ["department"]
+    readonly_fields = ["qualification_list"]
+    exclude = ["qualifications"]
+
+    @admin.display(description=_("qualifications"))
+    def qualification_list(self, obj):
+        return "; ".join(obj.qualification_labels()) or "—"
 
 
 @admin.register(DivisionStats)

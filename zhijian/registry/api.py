@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.validators import UniqueValidator
 
-from zhijian.core import audit
 from zhijian.core.api import service_call
 from zhijian.core.models import Division
 from zhijian.core.pagination import PublicSearchPagination
@@ -34,7 +33,8 @@ from zhijian.core.services import current_division
 from zhijian.core.validators import validate_uscc
 
 from . import access, services
-from .choices import Level
+from .choices import Level, Qualification
+from .history import record_history
 from .matrix import analyse
 from .models import (
     AccreditationScope,
@@ -85,6 +85,13 @@ class VisibleEntityField(serializers.PrimaryKeyRelatedField):
 
 # --- serializers ---------------------------------------------------------------------------
 
+def reason_field():
+    """The reason for a change, stored in the audit log with it (docs/api.md, Writing)."""
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=500, write_only=True,
+        help_text="Why the record is changed; stored in the audit log with the change.")
+
+
 class DivisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Division
@@ -121,10 +128,11 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 class ResponsibilitySerializer(serializers.ModelSerializer):
     category = codes_field(CATEGORIES)
+    reason = reason_field()
 
     class Meta:
         model = Responsibility
-        fields = ["id", "category", "level", "kind", "role", "legal_basis"]
+        fields = ["id", "category", "level", "kind", "role", "legal_basis", "reason"]
         validators = []  # the service upserts (category, level, kind)
 
 
@@ -147,8 +155,7 @@ class EntitySerializer(serializers.ModelSerializer):
 
 
 class EntityUpdateSerializer(EntitySerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500,
-                                   write_only=True)
+    reason = reason_field()
 
     class Meta(EntitySerializer.Meta):
         fields = [*EntitySerializer.Meta.fields, "reason"]
@@ -158,8 +165,8 @@ class EntityUpdateSerializer(EntitySerializer):
 class EntityPublicSerializer(serializers.ModelSerializer):
     """What anyone may see of an entity: its business registration."""
 
-    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    division_name = serializers.CharField(source="division.name", read_only=True)
+    division = serializers.CharField(source="division_id", read_only=True)
+    division_name = serializers.CharField(read_only=True)  # with_division_name()
 
     class Meta:
         model = MarketEntity
@@ -186,7 +193,16 @@ class ScopeSerializer(serializers.ModelSerializer):
         fields = ["id", "standard", "parameter", "valid_from", "valid_to"]
 
 
+class ScopeEndSerializer(serializers.Serializer):
+    valid_to = serializers.DateField(help_text="The last day on which the line is valid.")
+    reason = serializers.CharField(max_length=500, allow_blank=True,
+                                   help_text="Why the line ends; stored in the audit log.")
+
+
 class LabSerializer(serializers.ModelSerializer):
+    """A laboratory. `monthly_capacity` is given only to regulators and the laboratory
+    itself (access.can_see_lab_capacity), as on the web pages."""
+
     division = DivisionField()
     scopes = ScopeSerializer(many=True, read_only=True)
 
@@ -195,6 +211,16 @@ class LabSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "uscc", "division", "address", "cma_number", "cnas_number",
                   "status", "monthly_capacity", "scopes", "created_at"]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"monthly_capacity": {"help_text": (
+            "Reports per month the laboratory can issue. Not public: present only for "
+            "regulators, administrators and the laboratory itself.")}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not access.can_see_lab_capacity(getattr(request, "user", None), instance):
+            data.pop("monthly_capacity", None)
+        return data
 
 
 class UserUnitSerializer(serializers.ModelSerializer):
@@ -210,12 +236,51 @@ class UserUnitSerializer(serializers.ModelSerializer):
 
 class InspectorSerializer(serializers.ModelSerializer):
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
-    qualifications = serializers.ListField(child=serializers.CharField(max_length=60),
-                                           required=False)
+    # Keys are checked by the service (Inspector.clean), whose message names the field.
+    qualifications = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False,
+        help_text="Qualification keys: " + ", ".join(Qualification.values) + ".")
 
     class Meta:
         model = Inspector
         fields = ["id", "name", "badge_number", "department", "qualifications", "active"]
+
+
+# Changes (PATCH) of every register carry an optional `reason` for the audit log.
+
+class ProductUpdateSerializer(ProductSerializer):
+    reason = reason_field()
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "reason"]
+
+
+class LabUpdateSerializer(LabSerializer):
+    reason = reason_field()
+
+    class Meta(LabSerializer.Meta):
+        fields = [*LabSerializer.Meta.fields, "reason"]
+
+
+class UserUnitUpdateSerializer(UserUnitSerializer):
+    reason = reason_field()
+
+    class Meta(UserUnitSerializer.Meta):
+        fields = [*UserUnitSerializer.Meta.fields, "reason"]
+
+
+class InspectorUpdateSerializer(InspectorSerializer):
+    reason = reason_field()
+
+    class Meta(InspectorSerializer.Meta):
+        fields = [*InspectorSerializer.Meta.fields, "reason"]
+
+
+class DepartmentUpdateSerializer(DepartmentSerializer):
+    reason = reason_field()
+
+    class Meta(DepartmentSerializer.Meta):
+        fields = [*DepartmentSerializer.Meta.fields, "reason"]
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -223,6 +288,10 @@ class HistoryEntrySerializer(serializers.Serializer):
     ts = serializers.CharField()
     actor = serializers.CharField()
     action = serializers.CharField()
+    object_type = serializers.CharField(
+        help_text="registry.lab for the laboratory itself, registry.accreditationscope for "
+                  "one of its scope lines")
+    object_id = serializers.CharField()
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
@@ -347,7 +416,7 @@ class HistoryMixin:
         if not access.can_see_history(request.user, obj):
             raise exceptions.PermissionDenied(
                 _("Only regulators and the organisation itself can see this record's history."))
-        rows = audit.history(obj._meta.label_lower, obj.pk)
+        rows = record_history(obj)
         return Response(HistoryEntrySerializer(rows, many=True).data)
 
 
@@ -410,6 +479,7 @@ class ProductViewSet(HistoryMixin, ServiceViewSet):
     """Products with the standards they declare (M2.1); visible with their entity."""
 
     serializer_class = ProductSerializer
+    update_serializer_class = ProductUpdateSerializer
     filterset_class = ProductFilter
     ordering_fields = ["name", "created_at"]
     visible = staticmethod(access.products_visible_to)
@@ -428,6 +498,7 @@ class LabViewSet(HistoryMixin, ServiceViewSet):
     address and capacity."""
 
     serializer_class = LabSerializer
+    update_serializer_class = LabUpdateSerializer
     filterset_class = LabFilter
     ordering_fields = ["name", "created_at"]
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
@@ -451,11 +522,28 @@ class LabViewSet(HistoryMixin, ServiceViewSet):
                             data=dict(ser.validated_data))
         return Response(ScopeSerializer(line).data, status=201)
 
+    @extend_schema(request=ScopeEndSerializer, responses={200: ScopeSerializer})
+    @decorators.action(detail=True, methods=["post"], url_path=r"scopes/(?P<scope_id>\d+)/end",
+                       filter_backends=[], pagination_class=None)
+    def scope_end(self, request, pk=None, scope_id=None):
+        """End a line of the lab's accreditation scope on `valid_to`, with the reason
+        (regulator of its division). The line stays, with its end date."""
+        lab = self.get_object()
+        line = access.get_or_404(access.scopes_visible_to(request.user).filter(lab=lab),
+                                 scope_id)
+        ser = ScopeEndSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        line = service_call(services.lab_scope_end, actor=request.user, scope_id=line.pk,
+                            valid_to=ser.validated_data["valid_to"],
+                            reason=ser.validated_data["reason"])
+        return Response(ScopeSerializer(line).data)
+
 
 class UserUnitViewSet(HistoryMixin, ServiceViewSet):
     """User units (M2.5): regulators of their division and the unit itself."""
 
     serializer_class = UserUnitSerializer
+    update_serializer_class = UserUnitUpdateSerializer
     filterset_class = UserUnitFilter
     ordering_fields = ["name", "created_at"]
     visible = staticmethod(access.user_units_visible_to)
@@ -472,6 +560,7 @@ class InspectorViewSet(ServiceViewSet):
     """Inspectors of the departments in the caller's jurisdiction (the random-draw pool)."""
 
     serializer_class = InspectorSerializer
+    update_serializer_class = InspectorUpdateSerializer
     filterset_fields = ["department", "active"]
     ordering_fields = ["name", "badge_number"]
     visible = staticmethod(access.inspectors_visible_to)
@@ -484,6 +573,7 @@ class DepartmentViewSet(ServiceViewSet):
     """The public directory of departments; administrators maintain it."""
 
     serializer_class = DepartmentSerializer
+    update_serializer_class = DepartmentUpdateSerializer
     filterset_fields = ["kind", "level", "division"]
     ordering_fields = ["code", "name"]
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
@@ -511,7 +601,8 @@ class ResponsibilityViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         d = serializer.validated_data
         serializer.instance = service_call(
             services.responsibility_set, actor=self.request.user, category=d["category"],
-            level=d["level"], kind=d["kind"], role=d["role"], legal_basis=d.get("legal_basis", ""))
+            level=d["level"], kind=d["kind"], role=d["role"], legal_basis=d.get("legal_basis", ""),
+            reason=d.get("reason", ""))
 
     @extend_schema(parameters=[OpenApiParameter("reason", OpenApiTypes.STR, required=True)])
     def destroy(self, request, *args, **kwargs):
@@ -594,9 +685,9 @@ class PublicEntityViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = PublicSearchPagination
 
     def get_queryset(self):
-        return MarketEntity.objects.select_related("division").only(
-            "uscc", "name", "entity_type", "division__code", "division__name", "status",
-            "registered_on")
+        return MarketEntity.objects.with_division_name().only(
+            "uscc", "name", "entity_type", "division", "status", "registered_on",
+            "search_key")  # search_key: the cursor position
 
     @extend_schema(parameters=[OpenApiParameter(
         "q", OpenApiTypes.STR, required=True,
@@ -605,6 +696,6 @@ class PublicEntityViewSet(viewsets.ReadOnlyModelViewSet):
         q = request.query_params.get("q", "").strip()[:60]
         if len(q) < 2:
             raise serializers.ValidationError({"q": [_("Enter at least 2 characters.")]})
-        qs = self.get_queryset().search(q)
+        qs = self.get_queryset().public_search(q)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

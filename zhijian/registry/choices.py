@@ -60,3 +60,18 @@ class UserUnitSector(models.TextChoices):
     CONSTRUCTION = "construction", _("Construction")
     BULK = "bulk", _("Bulk goods")
     OTHER = "other", _("Other")
+
+
+class Qualification(models.TextChoices):
+    """Qualifications an inspector may hold (执法检验资格). A product category names the
+    one its inspection teams need (ProductCategory.qualification, e.g. special equipment
+    under 特种设备安全法 第十四条 and TSG Z8001); the random draw picks only inspectors
+    who hold it. Stable keys; the labels are what people read."""
+
+    SPECIAL_EQUIPMENT = "special_equipment", _("Special equipment inspection")
+
+
+# Departments that supervise no product sector: public security acts on criminal
+# referrals (行刑衔接) and joint punishment, not on product categories, so it alone may
+# have neither "every sector" nor a list of sectors.
+SECTORLESS_KINDS = frozenset({DepartmentKind.PUBLIC_SECURITY})

@@ -4,11 +4,19 @@ M4.2), user units (M2.5) and inspectors (M3.2)."""
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
-from django.db import connections, models
-from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+import hashlib
+import time
 
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import StrIndex
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from zhijian.core.divisions import level_of
+from zhijian.core.models import Division
 from zhijian.core.validators import validate_uscc
 
 from .choices import (
@@ -18,6 +26,7 @@ from .choices import (
     EntityType,
     LabStatus,
     Level,
+    Qualification,
     RiskClass,
     UserUnitSector,
 )
@@ -42,7 +51,8 @@ class ProductCategory(models.Model):
     name = models.CharField(_("name"), max_length=80)
     name_en = models.CharField(_("English name"), max_length=120)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent category"),
     )
     ccc = models.BooleanField(_("compulsory certification (CCC)"), default=False)
     key_material = models.BooleanField(
@@ -51,7 +61,9 @@ class ProductCategory(models.Model):
     licence_required = models.BooleanField(_("production licence required"), default=False)
     qualification = models.CharField(
         _("inspector qualification required"), max_length=60, blank=True,
-        help_text=_("e.g. special-equipment inspector; empty if none"),
+        choices=Qualification.choices,
+        help_text=_("The qualification every inspection team for this category needs; "
+                    "empty if none."),
     )
 
     objects = ProductCategoryQuerySet.as_manager()
@@ -71,7 +83,9 @@ class Standard(models.Model):
     code = models.CharField(_("standard number"), max_length=60, unique=True)
     title = models.CharField(_("title"), max_length=200)
     title_en = models.CharField(_("English title"), max_length=240, blank=True)
-    categories = models.ManyToManyField(ProductCategory, blank=True, related_name="standards")
+    categories = models.ManyToManyField(
+        ProductCategory, blank=True, related_name="standards", verbose_name=_("categories")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -120,6 +134,18 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        super().clean()
+        # The level follows from the division code (GB/T 2260): xx0000 is the province,
+        # xxxx00 a city, any other code a county.
+        if self.division_id and self.level:
+            expected = level_of(self.division_id)
+            if self.level != expected:
+                raise ValidationError({"level": _(
+                    "The level must match the division: %(code)s is at the level "
+                    "“%(level)s”."
+                ) % {"code": self.division_id, "level": Level(expected).label}})
+
 
 class Responsibility(models.Model):
     """One cell of the responsibility matrix (M2.3, "who approves, who answers"): for a
@@ -157,6 +183,34 @@ class MarketEntityQuerySet(models.QuerySet):
         """Entities whose name contains `term` or whose USCC starts with it (a full USCC
         matches exactly). On PostgreSQL the name test goes through the bigram index of
         migration 0002_search_indexes; docs/benchmarks.md, "Public search", says why."""
+        return self._search(term, walk_common=False)
+
+    def public_search(self, term: str):
+        """search(term) in public search order: by search_key, then USCC (the cursor
+        ordering of PublicSearchPagination). The same entities as search(term).
+
+        Under this order and a LIMIT, a name fragment that many entities share is found
+        fastest by walking the (search_key, uscc) index: a match comes every 1/share rows.
+        The bigram index would fetch and sort every match instead (90,000 for 股份有限),
+        and the planner cannot tell the two cases apart: it multiplies the frequencies of
+        a fragment's overlapping bigrams (股份, 份有, 有限) as if they were independent, so
+        it underestimates a common fragment up to 200-fold. So the choice is made here,
+        from a sample (SearchSample): a common fragment is tested with strpos(), whose
+        selectivity the planner does not know and takes as high, so that it walks the
+        index; any other fragment goes through the bigram index, as in search().
+        """
+        return self._search(term, walk_common=True).order_by(*SEARCH_ORDER)
+
+    def with_division_name(self):
+        """Annotate `division_name` with a subquery rather than joining the divisions.
+        Under ORDER BY … LIMIT, PostgreSQL evaluates the subquery for the rows of the page
+        only; a join runs before the LIMIT, for every match, with a plan chosen from the
+        estimated number of matches (a nested loop over all 4,000 matches of 西安佳, when
+        the planner expected 15: 200 ms)."""
+        division = Division.objects.filter(code=OuterRef("division_id")).order_by()
+        return self.annotate(division_name=Subquery(division.values("name")))
+
+    def _search(self, term: str, *, walk_common: bool):
         term = term.strip()
         if not term:
             return self
@@ -165,14 +219,70 @@ class MarketEntityQuerySet(models.QuerySet):
             return self.filter(uscc=code)
         if looks_like_code_prefix(code):
             return self.filter(uscc__startswith=code)
+        prefix = code if code.isascii() and code.isalnum() else ""  # may begin a USCC
         qs, q = self, Q(name__contains=term)
         grams = bigrams(term)
         if grams and connections[self.db].vendor == "postgresql":
-            qs = qs.alias(name_bigrams=NameBigrams("name"))
-            q &= Q(name_bigrams__contains=grams)
-        if code.isascii() and code.isalnum():  # only such a term can begin a USCC
-            q |= Q(uscc__startswith=code)
+            if walk_common and SearchSample.share(self.db, term, prefix) >= COMMON_SHARE:
+                qs = qs.alias(name_at=StrIndex("name", Value(term)))
+                q = Q(name_at__gt=0)
+            else:
+                qs = qs.alias(name_bigrams=NameBigrams("name"))
+                q &= Q(name_bigrams__contains=grams)
+        if prefix:
+            q |= Q(uscc__startswith=prefix)
         return qs.filter(q)
+
+
+# The public search order (PublicSearchPagination.ordering is the same).
+SEARCH_ORDER = ("search_key", "uscc")
+
+# From this share of entities up, public_search() walks the search order instead of
+# using the bigram index. Both cost about the same near sqrt(21 / entities), 0.5 % at a
+# million entities: the walk reads 21 / share rows, the index reads share × entities
+# rows and sorts them, each a random read of the table (docs/benchmarks.md, "Public
+# search"). That is 20 hits in a sample of 5,000: the chance that a fragment of 0.1 % is
+# taken as common, or one of 1 % as rare, is under 10⁻⁶ (binomial tails).
+COMMON_SHARE = 0.004
+
+
+class SearchSample:
+    """A uniform sample of the register: the names and USCCs of the first SIZE entities
+    in search order. search_key is a hash of the USCC, so they are a random sample
+    whatever their division or name. Kept per process and database for TTL seconds,
+    and read by one query: it only chooses the form of a query, never its results."""
+
+    SIZE = 5000
+    TTL = 900.0
+    _cache: dict[str, tuple[float, int, str, str]] = {}
+
+    @classmethod
+    def share(cls, db: str, fragment: str, prefix: str = "") -> float:
+        """Estimated share of entities whose name contains `fragment` or whose USCC
+        starts with `prefix` (if given)."""
+        size, names, usccs = cls._load(db)
+        if not size:
+            return 0.0
+        hits = names.count(fragment) + (usccs.count("\n" + prefix) if prefix else 0)
+        return hits / size
+
+    @classmethod
+    def clear(cls) -> None:
+        cls._cache.clear()
+
+    @classmethod
+    def _load(cls, db: str) -> tuple[int, str, str]:
+        now = time.monotonic()
+        cached = cls._cache.get(db)
+        if cached is None or cached[0] < now:
+            rows = list(MarketEntity.objects.using(db).order_by(*SEARCH_ORDER)
+                        .values_list("name", "uscc")[:cls.SIZE])
+            # One string each, so that counting a fragment is one str.count(): names
+            # hold no newline, and "\n" + prefix matches at the start of a USCC only.
+            cached = (now + cls.TTL, len(rows), "\n".join(n for n, _ in rows),
+                      "".join("\n" + u for _, u in rows))
+            cls._cache[db] = cached
+        return cached[1:]
 
 
 def looks_like_code_prefix(term: str) -> bool:
@@ -195,6 +305,44 @@ class NameBigrams(models.Func):
     output_field = ArrayField(models.TextField())
 
 
+def uscc_search_key(uscc: str) -> int:
+    """The public search order of an entity: the first 53 bits of SHA-256 of its USCC
+    (UTF-8), an integer from 0 to 2**53 - 1.
+
+    53 bits, not 64: the value stays exact in JSON (the audit log's canonical JSON,
+    RFC 8785, refuses larger integers). Among a million entities about 0.06 pairs are
+    expected to share a key; the USCC breaks such ties.
+
+    The USCC carries the registering division in positions 3-8, and names begin with a
+    place, so in USCC order the entities matching a place name (西安, 延安) lie together
+    and a LIMIT walk meets them late. In hash order matches are spread evenly: a fragment
+    matching a share s of all entities fills a page of 20 after about 20/s rows
+    (docs/benchmarks.md, "Public search"). Registry migration 0003 computes the same value
+    in SQL (SEARCH_KEY_SQL).
+    """
+    return int.from_bytes(hashlib.sha256(uscc.encode()).digest()[:8], "big") >> 11
+
+
+class SearchKeyField(models.BigIntegerField):
+    """uscc_search_key() of the instance's USCC, set whenever the ORM writes the row:
+    save() and bulk_create() both call pre_save(), so no write path can forget it. Raw
+    SQL inserts must compute it themselves (benchmarks/bench_search.py does)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = uscc_search_key(model_instance.uscc)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class MarketEntity(models.Model):
     """A market entity (市场主体) identified by its Unified Social Credit Code."""
 
@@ -202,6 +350,8 @@ class MarketEntity(models.Model):
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
     )
     name = models.CharField(_("name"), max_length=120, db_index=True)
+    # The order of public search results (PublicSearchPagination), derived from the USCC.
+    search_key = SearchKeyField(_("public search order"))
     entity_type = models.CharField(
         _("entity type"), max_length=12, choices=EntityType.choices, default=EntityType.ENTERPRISE
     )
@@ -238,6 +388,11 @@ class MarketEntity(models.Model):
         ordering = ["uscc"]
         verbose_name = _("market entity")
         verbose_name_plural = _("market entities")
+        indexes = [
+            # Serves ORDER BY search_key, uscc LIMIT n of the public search: the walk
+            # meets matches at their overall rate, wherever their division lies.
+            models.Index(fields=["search_key", "uscc"], name="registry_entity_search_order"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -368,7 +523,7 @@ class Inspector(models.Model):
     """A law-enforcement inspector of a department (执法检查人员), the pool for random
     inspector draws."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     badge_number = models.CharField(_("enforcement badge number"), max_length=30, unique=True)
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="inspectors",
@@ -379,7 +534,9 @@ class Inspector(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="inspector",
     )
-    active = models.BooleanField(_("active"), default=True)
+    # "On duty" (在岗), in its own context: the bare msgid "active" is Django's, used for
+    # user accounts (有效).
+    active = models.BooleanField(pgettext_lazy("inspector", "active"), default=True)
 
     class Meta:
         ordering = ["department_id", "badge_number"]
@@ -389,10 +546,40 @@ class Inspector(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.badge_number})"
 
+    def clean(self):
+        super().clean()
+        quals = self.qualifications
+        if (not isinstance(quals, list) or not all(isinstance(q, str) for q in quals)
+                or len(set(quals)) != len(quals)):
+            raise ValidationError({"qualifications": qualifications_message(None)})
+        unknown = [q for q in quals if q not in Qualification.values]
+        if unknown:
+            raise ValidationError({"qualifications": qualifications_message(unknown[0])})
+
+    def qualification_labels(self) -> list[str]:
+        """The inspector's qualifications as people read them, in the active language."""
+        labels = dict(Qualification.choices)
+        return [str(labels.get(q, q)) for q in self.qualifications or []]
+
+
+def qualifications_message(bad: str | None) -> str:
+    """What is wrong with a list of qualification keys, naming the allowed keys."""
+    allowed = ", ".join(f"{k} ({label})" for k, label in Qualification.choices)
+    if bad:
+        return _("“%(key)s” is not a qualification. Use one of: %(allowed)s.") % {
+            "key": bad, "allowed": allowed}
+    return _("Give the qualifications as a list of distinct keys, from: %(allowed)s.") % {
+        "allowed": allowed}
+
 
 class DivisionStats(models.Model):
     """Counts per division kept up to date by an event subscriber (entity.registered),
     read by the dashboards instead of counting a million rows per page view."""
 
-    division = models.OneToOneField("core.Division", on_delete=models.CASCADE, primary_key=True)
-    entities = models.PositiveIntegerField(default=0)
+    division = models.OneToOneField("core.Division", on_delete=models.CASCADE, primary_key=True,
+                                    verbose_name=_("division"))
+    entities = models.PositiveIntegerField(_("market entities"), default=0)
+
+    class Meta:
+        verbose_name = _("division statistics")
+        verbose_name_plural = _("division statistics")

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from zhijian.core import audit, events
 from zhijian.core.access import Denied, scope_of
@@ -20,7 +21,7 @@ from zhijian.core.services import apply_fields, clean_instance, current_division
 from zhijian.core.validators import uscc_messages
 
 from . import access
-from .choices import EntityStatus, EntityType, RiskClass
+from .choices import SECTORLESS_KINDS, EntityStatus, EntityType, RiskClass
 from .models import (
     AccreditationScope,
     Department,
@@ -72,7 +73,8 @@ def _category_codes(values) -> set[str]:
     return codes
 
 
-_SECTOR_MESSAGE = _lazy(
+# gettext_lazy by its own name: makemessages extracts only the names it knows.
+_SECTOR_MESSAGE = gettext_lazy(
     "Your department supervises only its own sectors: give product categories within them."
 )
 
@@ -400,32 +402,71 @@ def lab_update(*, actor, lab_id: int, data: dict, reason: str = "") -> Lab:
                         reason=reason, division=lab.division_id)
 
 
-@transaction.atomic
-def lab_scope_add(*, actor, lab_id: int, data: dict) -> AccreditationScope:
-    lab = access.get_or_404(access.labs_visible_to(actor), lab_id)
+def _refuse_overlapping_line(line: AccreditationScope) -> None:
+    """One lab holds a standard and parameter once at any date: a second line for the
+    same pair whose dates overlap an existing one is a duplicate."""
+    others = AccreditationScope.objects.filter(
+        lab_id=line.lab_id, standard_id=line.standard_id, parameter=line.parameter,
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=line.valid_from)).exclude(pk=line.pk)
+    if line.valid_to is not None:
+        others = others.filter(valid_from__lte=line.valid_to)
+    other = others.order_by("valid_from").first()
+    if other is not None:
+        raise ValidationError({"standard": _(
+            "The laboratory already has the line %(line)s (%(start)s – %(end)s), which "
+            "overlaps these dates. End that line first, or choose dates after it."
+        ) % {"line": f"{other.standard.code} {other.parameter or _('all parameters')}",
+             "start": other.valid_from.isoformat(),
+             "end": other.valid_to.isoformat() if other.valid_to else _("open-ended")}})
+
+
+def _require_scope_regulator(actor, lab: Lab) -> None:
     scope = scope_of(actor)
     if not (scope.is_admin or (scope.is_regulator and scope.covers_division(lab.division_id))):
         raise Denied(_("Only the regulator of the laboratory's division can change its scope."))
+
+
+@transaction.atomic
+def lab_scope_add(*, actor, lab_id: int, data: dict) -> AccreditationScope:
+    # The lab row is locked so that two concurrent adds cannot both pass the overlap check.
+    lab = access.get_or_404(access.labs_visible_to(actor).select_for_update(), lab_id)
+    _require_scope_regulator(actor, lab)
     line = AccreditationScope(lab=lab)
     apply_fields(line, dict(data), {"standard", "parameter", "valid_from", "valid_to"})
     clean_instance(line)
+    _refuse_overlapping_line(line)
     return save_audited(line, actor=actor, action="lab.scope_added", event="lab.scope_changed",
                         before=None, division=lab.division_id)
 
 
 @transaction.atomic
-def lab_scope_end(*, actor, scope_id: int, valid_to: dt.date, reason: str) -> AccreditationScope:
-    line = access.get_or_404(AccreditationScope.objects.select_for_update(), scope_id)
-    scope = scope_of(actor)
-    if not (scope.is_admin or (scope.is_regulator and scope.covers_division(line.lab.division_id))):
-        raise Denied(_("Only the regulator of the laboratory's division can change its scope."))
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason for ending this scope line.")})
+def lab_scope_end(*, actor, scope_id: int, valid_to: dt.date | None,
+                  reason: str) -> AccreditationScope:
+    """End a line of a lab's accredited scope on `valid_to` (the last day it is valid):
+    the accreditation body narrowed or withdrew it. The line stays in the register."""
+    lab_id = access.get_or_404(AccreditationScope.objects.all(), scope_id).lab_id
+    # Locked in the order lab_scope_add locks: the lab, then the line.
+    lab = access.get_or_404(access.labs_visible_to(actor).select_for_update(), lab_id)
+    line = AccreditationScope.objects.select_for_update().get(pk=scope_id)
+    _require_scope_regulator(actor, lab)
+    errors = {}
+    if valid_to is None:
+        errors["valid_to"] = _("Give the last day on which the line is valid.")
+    elif valid_to < line.valid_from:
+        errors["valid_to"] = _("The end date cannot be before the start date.")
+    elif line.valid_to is not None and valid_to > line.valid_to:
+        errors["valid_to"] = _(
+            "The line already ends on %(end)s; it can be ended earlier, not extended. "
+            "Add a new line to extend it.") % {"end": line.valid_to.isoformat()}
+    if not (reason or "").strip():
+        errors["reason"] = _("Give the reason for ending this scope line.")
+    if errors:
+        raise ValidationError(errors)
     before = audit.snapshot(line)
     line.valid_to = valid_to
     clean_instance(line)
     return save_audited(line, actor=actor, action="lab.scope_ended", event="lab.scope_changed",
-                        before=before, reason=reason, division=line.lab.division_id)
+                        before=before, reason=reason, division=lab.division_id)
 
 
 # --- user units ----------------------------------------------------------------------------
@@ -477,16 +518,28 @@ DEPARTMENT_FIELDS = {"code", "name", "name_en", "kind", "level", "division", "al
                      "sectors", "phone"}
 
 
+def department_sectors_check(*, kind: str, all_sectors: bool, sectors) -> None:
+    """A department supervises every sector or a list of them; one with neither would
+    supervise nothing (SECTORLESS_KINDS excepted). Shared with the admin form."""
+    if all_sectors or kind in SECTORLESS_KINDS or list(sectors or []):
+        return
+    raise ValidationError({"sectors": _(
+        "Choose the sectors (product categories) the department supervises, or tick "
+        "“supervises every sector”.")})
+
+
 @transaction.atomic
-def department_register(*, actor, data: dict) -> Department:
+def department_register(*, actor, data: dict, reason: str = "") -> Department:
     access.require_admin(actor)
     data = dict(data)
     _division(data)
     dept = Department()
     m2m = apply_fields(dept, data, DEPARTMENT_FIELDS)
     clean_instance(dept)
+    department_sectors_check(kind=dept.kind, all_sectors=dept.all_sectors,
+                             sectors=m2m.get("sectors"))
     return save_audited(dept, actor=actor, action="department.registered",
-                        event="department.registered", before=None, m2m=m2m,
+                        event="department.registered", before=None, m2m=m2m, reason=reason,
                         division=dept.division_id)
 
 
@@ -499,6 +552,8 @@ def department_update(*, actor, department_id: int, data: dict, reason: str = ""
     before = audit.snapshot(dept)
     m2m = apply_fields(dept, data, DEPARTMENT_FIELDS - {"code"})
     clean_instance(dept)
+    department_sectors_check(kind=dept.kind, all_sectors=dept.all_sectors,
+                             sectors=m2m["sectors"] if "sectors" in m2m else before["sectors"])
     return save_audited(dept, actor=actor, action="department.updated",
                         event="department.updated", before=before, m2m=m2m, reason=reason,
                         division=dept.division_id)
@@ -554,7 +609,7 @@ def inspector_update(*, actor, inspector_id: int, data: dict, reason: str = "") 
 
 @transaction.atomic
 def responsibility_set(*, actor, category, level: str, kind: str, role: str,
-                       legal_basis: str = "") -> Responsibility:
+                       legal_basis: str = "", reason: str = "") -> Responsibility:
     """Create or change one cell of the responsibility matrix (administrators only)."""
     access.require_admin(actor)
     if not isinstance(category, ProductCategory):
@@ -569,7 +624,7 @@ def responsibility_set(*, actor, category, level: str, kind: str, role: str,
     duty.legal_basis = legal_basis
     clean_instance(duty)
     return save_audited(duty, actor=actor, action="responsibility.set",
-                        event="responsibility.changed", before=before)
+                        event="responsibility.changed", before=before, reason=reason)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,9 +16,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from zhijian.core import audit
 from zhijian.core.access import Denied, scope_of
 from zhijian.core.models import Division
+from zhijian.registry.history import record_history
 
 PAGE_SIZE = 50
 ORG_ROLES = frozenset({"enterprise", "lab", "user_unit"})
@@ -200,6 +201,13 @@ def _show(model, key: str, value, names: dict) -> str:
     if value is None or value == "" or value == []:
         return ""
     f = _field_for(model, key)
+    if f is not None and f.many_to_one and not isinstance(value, list | dict):
+        # A foreign key shows the record it points to ("610113 雁塔区", "GB/T 3956-2008").
+        lookup = names.setdefault(f.related_model, {})
+        if str(value) not in lookup:
+            obj = f.related_model.objects.filter(pk=value).first()
+            lookup[str(value)] = str(obj) if obj is not None else str(value)
+        return lookup[str(value)]
     if f is not None and isinstance(f, models.ManyToManyField):
         lookup = names.setdefault(f.related_model, {})
         missing = [v for v in value if v not in lookup]
@@ -223,19 +231,32 @@ def _label(model, key: str) -> str:
     return str(f.verbose_name)
 
 
-def history_rows(obj) -> list[HistoryRow]:
-    """The audit trail of a record as rows a person can read: who, when, what changed
-    from what to what, and why. Newest first."""
-    model = type(obj)
+def _field_order(model) -> dict[str, int]:
     order = {}
     for i, f in enumerate(model._meta.get_fields()):
         order.setdefault(getattr(f, "attname", f.name), i)
         order.setdefault(f.name, i)
+    return order
+
+
+def history_rows(obj) -> list[HistoryRow]:
+    """The audit trail of a record as rows a person can read: who, when, what changed
+    from what to what, and why. Newest first. A laboratory's trail includes its scope
+    lines (registry.history)."""
+    own_type = obj._meta.label_lower
+    orders: dict = {}
     names: dict = {}
     rows = []
-    for entry in audit.history(obj._meta.label_lower, obj.pk):
+    for entry in record_history(obj):
+        object_type = entry.get("object_type", own_type)
+        model = type(obj) if object_type == own_type else apps.get_model(object_type)
+        order = orders.setdefault(model, _field_order(model))
+        # A part's entry (a scope line) need not name the record it belongs to.
+        hidden = HIDDEN_FIELDS if model is type(obj) else HIDDEN_FIELDS | {
+            f.attname for f in model._meta.concrete_fields
+            if f.many_to_one and f.related_model is type(obj)}
         before, after = entry.get("before") or {}, entry.get("after") or {}
-        keys = sorted((k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN_FIELDS),
+        keys = sorted((k for k in dict.fromkeys([*before, *after]) if k not in hidden),
                       key=lambda k: order.get(k, len(order)))
         changes = []
         for k in keys:

@@ -9,7 +9,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from zhijian.core.models import Division
@@ -17,6 +17,7 @@ from zhijian.registry.choices import (
     DepartmentKind,
     EntityStatus,
     Level,
+    Qualification,
     RiskClass,
     UserUnitSector,
 )
@@ -304,6 +305,13 @@ class ScopeForm(BootstrapMixin, forms.ModelForm):
         return data
 
 
+class ScopeEndForm(BootstrapMixin, forms.Form):
+    """End one line of a lab's accredited scope: its last valid day and why."""
+
+    valid_to = forms.DateField(label=_("Last day of validity"), widget=DateInput())
+    reason = reason_field(required=True)
+
+
 # --- user units ----------------------------------------------------------------------------
 
 UNIT_FORM_FIELDS = ["name", "uscc", "division", "sector", "categories", "contact_phone"]
@@ -367,35 +375,13 @@ class DepartmentField(forms.ModelChoiceField):
         return obj.name_en if get_language() == "en" and obj.name_en else obj.name
 
 
-class QualificationsField(forms.CharField):
-    widget = forms.TextInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 500)
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return "; ".join(value)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        items = [c.strip() for c in _SPLIT.split(value or "") if c.strip()]
-        for item in items:
-            if len(item) > 60:
-                raise ValidationError(_("Each qualification has at most 60 characters."))
-        return list(dict.fromkeys(items))
-
-    def has_changed(self, initial, data):
-        return (initial or []) != self.to_python(data)
-
-
 class InspectorForm(BootstrapMixin, forms.ModelForm):
-    qualifications = QualificationsField(
-        label=_("Qualifications"),
-        help_text=_("Separated by semicolons, e.g. special equipment; food."),
+    # A fixed set of keys (Qualification), shown by their translated labels.
+    qualifications = forms.MultipleChoiceField(
+        label=_("Qualifications"), required=False, choices=Qualification.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Inspection teams for some product categories (e.g. special equipment) "
+                    "are drawn only from inspectors with the qualification."),
     )
 
     class Meta:
@@ -414,5 +400,8 @@ class InspectorForm(BootstrapMixin, forms.ModelForm):
 
 
 class InspectorFilterForm(SimpleFilterForm):
-    active = forms.ChoiceField(label=_("Active"), required=False,
-                               choices=[("", _("All")), ("1", _("Active")), ("0", _("Inactive"))])
+    # "On duty" for inspectors (在岗), apart from the "Active" of labs and accounts.
+    active = forms.ChoiceField(
+        label=pgettext_lazy("inspector", "Active"), required=False,
+        choices=[("", _("All")), ("1", pgettext_lazy("inspector", "Active")),
+                 ("0", pgettext_lazy("inspector", "Inactive"))])

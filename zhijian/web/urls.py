@@ -18,6 +18,8 @@ urlpatterns = [
     path("labs/<int:pk>/", registers.lab_detail, name="lab_detail"),
     path("labs/<int:pk>/edit/", registers.lab_edit, name="lab_edit"),
     path("labs/<int:pk>/scopes/add/", registers.lab_scope_add, name="lab_scope_add"),
+    path("labs/<int:pk>/scopes/<int:scope_pk>/end/", registers.lab_scope_end,
+         name="lab_scope_end"),
     path("user-units/", registers.unit_list, name="unit_list"),
     path("user-units/new/", registers.unit_create, name="unit_create"),
     path("user-units/<int:pk>/", registers.unit_detail, name="unit_detail"),

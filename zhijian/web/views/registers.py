@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhijian.registry import access, services
@@ -19,6 +20,7 @@ from ..forms import (
     InspectorForm,
     LabEditForm,
     LabForm,
+    ScopeEndForm,
     ScopeForm,
     SimpleFilterForm,
     UserUnitEditForm,
@@ -61,6 +63,7 @@ def _lab_page(request, scope, lab, scope_form):
         "history": history_rows(lab),
         "can_edit": access.can_edit_lab(request.user, lab),
         "can_change_scope": _can_change_scope(scope, lab),
+        "today": timezone.localdate(),
         "scope_form": scope_form,
         "standard_codes": standard_codes(),
     })
@@ -88,6 +91,33 @@ def lab_scope_add(request, pk, scope):
             messages.success(request, _("Scope line %(line)s added.") % {"line": str(line)})
             return redirect("web:lab_detail", pk=pk)
     return _lab_page(request, scope, lab, form)
+
+
+@regulator_required
+def lab_scope_end(request, pk, scope_pk, scope):
+    """End one line of the lab's accredited scope (last valid day and reason)."""
+    lab = access.get_or_404(access.labs_visible_to(request.user).select_related("division"), pk)
+    line = access.get_or_404(access.scopes_visible_to(request.user).filter(lab=lab)
+                             .select_related("standard"), scope_pk)
+    if not _can_change_scope(scope, lab):
+        raise PermissionDenied(
+            _("Only the regulator of the laboratory's division can change its scope."))
+    label = f"{line.standard.code} {line.parameter or _('all parameters')}"
+    form = ScopeEndForm(request.POST or None,
+                        initial={"valid_to": line.valid_to or timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        ended = call_service(form, services.lab_scope_end, actor=request.user, scope_id=line.pk,
+                             valid_to=form.cleaned_data["valid_to"],
+                             reason=form.cleaned_data["reason"])
+        if ended is not None:
+            messages.success(request, _("Scope line %(line)s ends on %(date)s.") % {
+                "line": label, "date": ended.valid_to.isoformat()})
+            return redirect("web:lab_detail", pk=pk)
+    return render(request, "web/form.html", {
+        "form": form, "title": _("End the scope line %(line)s of %(name)s") % {
+            "line": label, "name": lab.name},
+        "cancel": reverse("web:lab_detail", args=[pk]), "submit": _("End scope line"),
+    })
 
 
 @regulator_required

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from zhijian.core import audit
-from zhijian.demo import build, plan
+from zhijian.demo import build, inspections, plan
 
 
 def _count(value: str) -> int:
@@ -24,7 +24,8 @@ def _count(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build the demo province (departments, responsibility matrix, inspectors, labs, "
-        "user units, the cable story and N synthetic market entities) in the database "
+        "user units, the cable story, N synthetic market entities and three random "
+        "inspection plans, drawn and partly inspected) in the database "
         "named by DATABASE_URL, print one login per role, and serve it. Deterministic for "
         "a given --seed; running it again adds nothing."
     )
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         finally:
             bar.close()
         say(f"  market entities: {created} added")
+        inspections.inspections_build(seed=seed, log=lambda m: say("  " + m))
         checkpoint = audit.checkpoint_create()
         if checkpoint is not None:
             say(f"  audit checkpoint signed at entry {checkpoint.seq}")
