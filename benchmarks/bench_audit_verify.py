@@ -18,7 +18,9 @@ as in production. Then, in the same run:
   (prev_hash hex + body, UTF-8), with the bytes already in memory, in one process.
 
 It prints the best of --repeat runs of each, and the ratios (target: verify within 3x of
-the baseline). For PostgreSQL the URL names a prefix: <name>_audit is dropped, created,
+the baseline). The runs of the four timings take turns (verify, verify with one process,
+baseline, floor; then again), so that a machine whose load changes during the run weighs
+on all of them alike rather than on whichever ran in the busy minute. For PostgreSQL the URL names a prefix: <name>_audit is dropped, created,
 and dropped again at the end (keep it with --keep).
 """
 
@@ -252,15 +254,16 @@ def read_rows(n: int) -> int:
     return sum(c.n for c in chunks)
 
 
-def best_of(repeat: int, fn):
-    times, cpu, value = [], [], None
+def best_of_interleaved(repeat: int, fns: list):
+    """(seconds, process CPU seconds, value) of the fastest of `repeat` runs of each
+    function, the functions taking turns."""
+    runs = [[] for _ in fns]
     for _ in range(repeat):
-        c0, t0 = time.process_time(), time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    i = min(range(repeat), key=times.__getitem__)
-    return times[i], cpu[i], value
+        for fn, timings in zip(fns, runs, strict=True):
+            c0, t0 = time.process_time(), time.perf_counter()
+            value = fn()
+            timings.append((time.perf_counter() - t0, time.process_time() - c0, value))
+    return [min(timings, key=lambda t: t[0]) for timings in runs]
 
 
 def machine() -> dict:
@@ -300,7 +303,8 @@ def main(argv=None) -> int:
                         "(<name>_audit is dropped and created); default: a SQLite file")
     parser.add_argument("--workers", type=int, default=None,
                         help="verification processes (default: one per CPU)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timing (best is kept)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each timing, taking turns (the best is kept)")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
@@ -332,10 +336,10 @@ def main(argv=None) -> int:
                 return result
 
             verify(workers)  # warm the page cache and the fork server
-            v_time, v_cpu, result = best_of(args.repeat, lambda: verify(workers))
-            v1_time, v1_cpu, _ = best_of(args.repeat, lambda: verify(1))
-            b_time, b_cpu, head = best_of(args.repeat, lambda: baseline(bodies))
-            r_time, _, read = best_of(args.repeat, lambda: read_rows(args.entries))
+            (v_time, v_cpu, result), (v1_time, v1_cpu, _), (b_time, b_cpu, head), \
+                (r_time, _, read) = best_of_interleaved(args.repeat, [
+                    lambda: verify(workers), lambda: verify(1), lambda: baseline(bodies),
+                    lambda: read_rows(args.entries)])
             assert read == args.entries
             if head != result.head_hash:
                 raise SystemExit("the baseline did not hash the same bytes")

@@ -287,3 +287,10 @@ def test_query_count_does_not_grow_with_the_data(dashboard_world, xian_officer):
               title="钢筋再抽", exclusion_months=0)
     Task.objects.filter(status="assigned").update(due_on=w["today"] - dt.timedelta(days=2))
     assert count_queries(xian_officer, period(w)) == small
+
+
+def test_the_period_inputs_keep_iso_dates_in_chinese(client, province_officer):
+    client.force_login(province_officer)
+    page = client.get("/work/inspections/dashboard/?start=2026-01-01&end=2026-12-31",
+                      HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'value="2026-01-01"' in page and 'value="2026-12-31"' in page

@@ -114,3 +114,49 @@ def test_a_flying_inspection_keeps_its_selection_until_the_visits_are_over(
     Task.objects.filter(draw=d).update(status=TaskStatus.COMPLETED)
     assert Draw.objects.get(pk=d.pk).disclosed()
     assert client.get(f"/api/v1/draws/{d.pk}/bundle/").status_code == 200
+
+
+def test_a_flying_inspection_publishes_its_results_together_when_the_visits_are_over(
+        inspection_world, xian_officer, client, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    w = inspection_world
+    xian = w["departments"]["xian"]
+    plan = services.plan_save(
+        actor=xian_officer, data=plan_data(w, kind="flying", period_end=dt.date(2099, 12, 31),
+                                           ratios={"A": 2000, "B": 2000, "C": 2000, "D": 2000}),
+        departments=[xian], categories=[w["categories"]["cable"]],
+        checklist=[(xian.pk, "现场检查生产记录")])
+    d = services.plan_publish(actor=xian_officer, plan=plan)
+    d = services.draw_seed(actor=xian_officer, draw_id=d.pk, dice="3516244153", witnesses="张三")
+    assert client.get(f"/draws/{d.pk}/bundle.json").status_code == 404
+    tasks = list(d.tasks.order_by("pk"))
+    assert len(tasks) == 4
+    for i, task in enumerate(tasks):
+        members = [m.inspector.user for m in task.members.all()]
+        services.task_record(actor=members[0], task_id=task.pk, outcome="no_problem",
+                             items={item.pk: ("conforms", "") for item in plan.items.all()})
+        for u in members:
+            services.task_sign(actor=u, task_id=task.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.task_complete(actor=members[0], task_id=task.pk)
+        published = Task.objects.filter(draw=d, published_at__isnull=False).count()
+        assert published == (0 if i < 3 else 4)
+    assert client.get(f"/draws/{d.pk}/bundle.json").status_code == 200
+
+
+def test_a_plan_stays_within_the_lead_departments_jurisdiction(inspection_world, xian_officer):
+    w = inspection_world
+    xian, baoji = w["departments"]["xian"], w["departments"]["baoji"]
+    with pytest.raises(ValidationError) as e:
+        services.plan_save(actor=xian_officer, data=plan_data(w, division_prefixes=["6103"]),
+                           departments=[xian], categories=[w["categories"]["cable"]],
+                           checklist=[(xian.pk, "x")])
+    assert list(e.value.message_dict) == ["division_prefixes"]
+    with pytest.raises(ValidationError) as e:
+        services.plan_save(actor=xian_officer, data=plan_data(w),
+                           departments=[xian, w["departments"]["xian_housing"], baoji],
+                           categories=[w["categories"]["cable"]],
+                           checklist=[(xian.pk, "x"), (baoji.pk, "y")])
+    assert "departments" in e.value.message_dict
+    assert InspectionPlan.objects.count() == 0

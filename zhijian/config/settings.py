@@ -215,6 +215,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "zhijian.core.tasks.outbox_drain_task", "schedule": 60.0},
     "audit-checkpoint": {"task": "zhijian.core.tasks.audit_checkpoint_task", "schedule": 3600.0},
+    "inspection-results": {"task": "inspections.results_publish_due_task", "schedule": 3600.0},
 }
 
 # Audit checkpoints are signed with an Ed25519 key. In production the key comes from a

@@ -243,6 +243,10 @@ class RowChunk(NamedTuple):
     lo: int
     rows: list
 
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
 
 # The pieces of the canonical "entry" prefix around the eight values, and a NUL after each
 # entry's prefix to split them apart (no database text holds a NUL).

@@ -48,10 +48,11 @@ VERDICT_STYLE = {stats.CONSISTENT: "success", stats.WATCH_VERDICT: "warning",
 
 
 class PeriodForm(forms.Form):
+    # <input type="date"> takes ISO dates whatever the language of the page.
     start = forms.DateField(label=_("From"), widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control form-control-sm"}))
+        format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(
-        attrs={"type": "date", "class": "form-control form-control-sm"}))
+        format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}))
 
     def clean(self):
         data = super().clean()

@@ -216,6 +216,11 @@ class Draw(models.Model):
         masked = copy(self)
         masked.dice = masked.beacon = masked.witnesses = masked.seed = ""
         masked.seeded_at, masked.result, masked.failures = None, None, []
+        # The frozen register and pool stay behind their published hashes: with a high
+        # ratio, the register alone would say which firms will be visited.
+        masked.frame = {"strata": [], "entities": [], "excluded": []}
+        masked.pool = {"inspectors": [], "conflicts": [], "team_size": self.pool["team_size"],
+                       "workload_cap": self.pool["workload_cap"]}
         masked.withheld = True
         return masked
 

@@ -99,6 +99,19 @@ def _validate_plan(data: dict, departments: list[Department], categories: list, 
     if (data.get("workload_cap") or 0) < 1:
         errors["workload_cap"] = _("Each inspector must be able to take at least one firm.")
     lead = data.get("lead_department")
+    if lead is not None:
+        own = lead.division.prefix
+        outside = [p for p in prefixes if not p.startswith(own)]
+        if outside:
+            errors["division_prefixes"] = _(
+                "%(codes)s is outside the lead department's jurisdiction (%(own)s…).") % {
+                "codes": ", ".join(outside), "own": own}
+        strangers = [d.name for d in departments
+                     if not (d.division.prefix.startswith(own) or own.startswith(d.division.prefix))]
+        if strangers:
+            errors["departments"] = _(
+                "%(names)s works outside the lead department's jurisdiction.") % {
+                "names": "、".join(strangers)}
     if lead and lead not in departments:
         errors["departments"] = _("The lead department must take part in the plan.")
     kinds = [d.kind for d in departments]
@@ -666,14 +679,35 @@ def task_complete(*, actor, task_id: int, now: dt.datetime | None = None) -> Tas
     return task
 
 
-def result_publish(task_id: int, now: dt.datetime | None = None) -> bool:
-    """Put a completed result on the public portal (the disclosure subscriber calls this
-    after `inspection.completed`). Idempotent: True only the first time."""
+def result_publish(task_id: int, now: dt.datetime | None = None) -> int:
+    """Put completed results on the public portal (the disclosure subscriber calls this
+    after `inspection.completed`). A routine inspection's result is published at once; a
+    flying inspection's results wait until its draw is disclosed (no task open, or the
+    period over: Draw.disclosed), then all are published together, so that no result
+    warns a firm still to be visited. Idempotent; returns how many were published now."""
     now = now or timezone.now()
+    task = Task.objects.select_related("draw__plan").get(pk=task_id)
+    if not task.draw.disclosed(timezone.localdate(now)):
+        return 0
+    published = 0
     with transaction.atomic():
-        n = Task.objects.filter(pk=task_id, status=TaskStatus.COMPLETED,
-                                published_at__isnull=True).update(published_at=now)
-        if n:
-            audit.append(audit.Change("result.published", "inspections.task", str(task_id),
-                                      None, {"published_at": now.isoformat()}), actor=None)
-    return bool(n)
+        for pk in task.draw.tasks.filter(status=TaskStatus.COMPLETED,
+                                         published_at__isnull=True).values_list("pk", flat=True):
+            if Task.objects.filter(pk=pk, published_at__isnull=True).update(published_at=now):
+                audit.append(audit.Change("result.published", "inspections.task", str(pk),
+                                          None, {"published_at": now.isoformat()}),
+                             actor=None)
+                published += 1
+    return published
+
+
+def results_publish_due(now: dt.datetime | None = None) -> int:
+    """Publish the completed results of flying inspections whose period has ended with
+    tasks still open (run daily by Celery beat; idempotent)."""
+    pending = Task.objects.filter(status=TaskStatus.COMPLETED, published_at__isnull=True)
+    done, seen = 0, set()
+    for task_id, draw_id in pending.values_list("pk", "draw_id"):
+        if draw_id not in seen:
+            seen.add(draw_id)
+            done += result_publish(task_id, now=now)
+    return done

@@ -207,7 +207,7 @@ def draw_bundle(request, pk):
     """The published bundle, canonical JSON (docs/draw-algorithm.md §2), as a download."""
     d = _draw(pk)
     if not d.disclosed():
-        d = d.masked()
+        raise Http404  # a flying inspection's frame itself would tell who is visited
     response = HttpResponse(draw_module.canonical(d.bundle()),
                             content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{bundle_name(d)}"'

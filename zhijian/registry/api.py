@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.validators import UniqueValidator
 
+from zhijian.accounts.models import User
 from zhijian.core.api import service_call
 from zhijian.core.models import Division
 from zhijian.core.pagination import PublicSearchPagination
@@ -241,9 +242,15 @@ class InspectorSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=60), required=False,
         help_text="Qualification keys: " + ", ".join(Qualification.values) + ".")
 
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(role="regulator"), required=False,
+        allow_null=True, help_text="username of the inspector's own sign-in (a regulator "
+        "account of the same department); needed to work inspection tasks")
+
     class Meta:
         model = Inspector
-        fields = ["id", "name", "badge_number", "department", "qualifications", "active"]
+        fields = ["id", "name", "badge_number", "department", "qualifications", "active",
+                  "user"]
 
 
 # Changes (PATCH) of every register carry an optional `reason` for the audit log.

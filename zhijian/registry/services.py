@@ -559,7 +559,17 @@ def department_update(*, actor, department_id: int, data: dict, reason: str = ""
                         division=dept.division_id)
 
 
-INSPECTOR_FIELDS = {"name", "badge_number", "department", "qualifications", "active"}
+INSPECTOR_FIELDS = {"name", "badge_number", "department", "qualifications", "active", "user"}
+
+
+def _check_inspector_account(inspector: Inspector) -> None:
+    """An inspector signs in with a regulator account of their own department: that is
+    what lets them record, sign and complete the inspections they are drawn for."""
+    user = inspector.user
+    if user is not None and (user.role != "regulator"
+                             or user.department_id != inspector.department_id):
+        raise ValidationError({"user": _(
+            "Link a regulator account of the inspector's own department.")})
 
 
 def _require_department_in_scope(actor, dept: Department) -> None:
@@ -586,6 +596,7 @@ def inspector_register(*, actor, data: dict) -> Inspector:
     inspector = Inspector()
     apply_fields(inspector, data, INSPECTOR_FIELDS)
     clean_instance(inspector)
+    _check_inspector_account(inspector)
     return save_audited(inspector, actor=actor, action="inspector.registered",
                         event="inspector.registered", before=None, division=dept.division_id)
 
@@ -602,6 +613,7 @@ def inspector_update(*, actor, inspector_id: int, data: dict, reason: str = "") 
     before = audit.snapshot(inspector)
     apply_fields(inspector, data, INSPECTOR_FIELDS - {"badge_number"})
     clean_instance(inspector)
+    _check_inspector_account(inspector)
     return save_audited(inspector, actor=actor, action="inspector.updated",
                         event="inspector.updated", before=before, reason=reason,
                         division=inspector.department.division_id)
