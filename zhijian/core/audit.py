@@ -330,7 +330,24 @@ def verify(*, workers: int | None = None, parallel_min: int = 200_000,
     # the rows read afterwards include everything these refer to.
     head_row = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
     head = tuple(head_row) if head_row else None
-    checkpoints = checkpoints_checked(trusted_keys)
+    workers = chain.default_workers() if workers is None else workers
+    spec = _db_spec() if workers > 1 else None
+    # A log that large will be checked by worker processes: start them now, so that they
+    # start up while this process checks the checkpoint signatures.
+    pool = None
+    if spec is not None and head is not None and head[0] >= parallel_min:
+        pool = chain.WorkerPool(spec.vendor, workers)
+    try:
+        return _verify(vendor, head, checkpoints_checked(trusted_keys), spec, workers,
+                       parallel_min, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _verify(vendor: str, head: tuple[int, str] | None, checkpoints: dict[int, str | None],
+            spec: chain.DbSpec | None, workers: int, parallel_min: int,
+            pool: chain.WorkerPool | None) -> VerifyResult:
     bounds = AuditEntry.objects.aggregate(lo=Min("seq"), last=Max("seq"))
     lo, last = bounds["lo"], bounds["last"]
     raw = connection.connection
@@ -347,14 +364,13 @@ def verify(*, workers: int | None = None, parallel_min: int = 200_000,
         return result(chain.Finding(lo, "outside"), 0)
     last = last or 0
     state = chain.ScanState()
-    workers = chain.default_workers() if workers is None else workers
-    spec = _db_spec() if workers > 1 and last >= parallel_min else None
-    if spec is not None:
+    if spec is not None and last >= parallel_min:
         try:
-            state = chain.scan_parallel(spec, last, workers, checkpoints)
+            state = chain.scan_parallel(spec, last, workers, checkpoints, pool)
         except (OSError, RuntimeError, ValueError):
             log.warning("audit: parallel verification failed; checking sequentially",
                         exc_info=True)
+            state = chain.ScanState()
     finding = None
     if state.next_seq <= last:
         finding = chain.scan_database(raw, vendor, state, last, checkpoints)

@@ -543,48 +543,84 @@ def plan_ranges(last: int, workers: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size - 1, last)) for lo in range(1, last + 1, size)]
 
 
-def scan_parallel(spec: DbSpec, last: int, workers: int,
-                  checkpoints: dict[int, str | None]) -> ScanState:
-    """Check entries 1..last in `workers` processes. Returns the state after the entries
-    that checked out from the start: next_seq is last + 1 if all did, else where a
-    sequential scan must go on to name the first problem.
+class WorkerPool:
+    """Worker processes for scan_parallel, started ahead of their jobs so that their
+    start-up (an interpreter, and psycopg) overlaps with the parent's own reading.
 
     The workers run this file as a plain script (`python -I chain.py`, which imports
     neither Django nor the rest of Zhijian, so they start fast) and get their job on
     stdin, so that a password in the connection string stays out of the process list.
     Unlike a multiprocessing pool they work from any parent -- a daemonic Celery worker,
-    a script without a __main__ guard -- and share nothing with it."""
-    import subprocess
-    import sys
-    import tempfile
+    a script without a __main__ guard -- and share nothing with it. A worker that gets
+    no job (its stdin is closed empty) exits at once."""
 
-    procs = []
-    try:
-        for lo, hi in plan_ranges(last, workers):
-            job = {"vendor": spec.vendor, "target": spec.target, "lo": lo, "hi": hi,
-                   "size": CHUNK,
-                   "checkpoints": [[s, h] for s, h in checkpoints.items() if lo <= s <= hi]}
-            err = tempfile.TemporaryFile("w+")
-            proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-                [sys.executable, "-I", os.path.abspath(__file__)], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=err, text=True)
-            procs.append((proc, err))
-            proc.stdin.write(json.dumps(job))
+    def __init__(self, vendor: str, size: int):
+        import subprocess
+        import sys
+        import tempfile
+
+        self.procs = []
+        try:
+            for _ in range(size):
+                err = tempfile.TemporaryFile("w+")
+                proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+                    [sys.executable, "-I", os.path.abspath(__file__), vendor],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+                self.procs.append((proc, err))
+        except BaseException:
+            self.close()
+            raise
+
+    def __len__(self) -> int:
+        return len(self.procs)
+
+    def run(self, jobs: list[dict]) -> list[RangeResult]:
+        """Give each worker its job (workers beyond the jobs get none), and collect the
+        results in the order of the jobs."""
+        for i, (proc, _) in enumerate(self.procs):
+            if i < len(jobs):
+                proc.stdin.write(json.dumps(jobs[i]))
             proc.stdin.close()
         results = []
-        for proc, err in procs:
+        for proc, err in self.procs[:len(jobs)]:
             out = proc.stdout.read()
             if proc.wait() != 0:
                 err.seek(0)
                 raise RuntimeError(f"audit verification worker failed: {err.read()[-2000:]}")
             results.append(RangeResult(**json.loads(out)))
-    finally:
-        for proc, err in procs:
+        return results
+
+    def close(self) -> None:
+        for proc, err in self.procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            proc.stdout.close()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe and not pipe.closed:
+                    pipe.close()
             err.close()
+        self.procs = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def scan_parallel(spec: DbSpec, last: int, workers: int, checkpoints: dict[int, str | None],
+                  pool: WorkerPool | None = None) -> ScanState:
+    """Check entries 1..last in `workers` processes (those of `pool`, if given: it is
+    used up). Returns the state after the entries that checked out from the start:
+    next_seq is last + 1 if all did, else where a sequential scan must go on to name the
+    first problem (the first chunk that did not pass, or the start of a range whose
+    first entry does not link to the end of the range before it)."""
+    with pool or WorkerPool(spec.vendor, workers) as pool:
+        jobs = [{"vendor": spec.vendor, "target": spec.target, "lo": lo, "hi": hi,
+                 "size": CHUNK,
+                 "checkpoints": [[s, h] for s, h in checkpoints.items() if lo <= s <= hi]}
+                for lo, hi in plan_ranges(last, len(pool))]
+        results = pool.run(jobs)
     prev = GENESIS
     for r in results:
         if r.next_seq == r.lo or r.first_prev != prev:  # nothing checked, or the seam broke
@@ -599,7 +635,12 @@ def _worker_main() -> None:
     import sys
     from dataclasses import asdict
 
-    job = json.loads(sys.stdin.read())
+    if sys.argv[1:] == ["postgresql"]:
+        import psycopg  # noqa: F401 (loaded while the parent gets the job ready)
+    data = sys.stdin.read()
+    if not data:
+        return
+    job = json.loads(data)
     result = scan_range(DbSpec(job["vendor"], job["target"]), job["lo"], job["hi"],
                         {s: h for s, h in job["checkpoints"]}, job["size"])
     sys.stdout.write(json.dumps(asdict(result)))

@@ -102,7 +102,7 @@ def _validate_plan(data: dict, departments: list[Department], categories: list, 
     if lead is not None:
         own = lead.division.prefix
         outside = [p for p in prefixes if not p.startswith(own)]
-        if outside:
+        if outside and "division_prefixes" not in errors:  # an unknown code is said first
             errors["division_prefixes"] = _(
                 "%(codes)s is outside the lead department's jurisdiction (%(own)s…).") % {
                 "codes": ", ".join(outside), "own": own}
