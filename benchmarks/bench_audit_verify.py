@@ -20,8 +20,9 @@ as in production. Then, in the same run:
 It prints the best of --repeat runs of each, and the ratios (target: verify within 3x of
 the baseline). The runs of the four timings take turns (verify, verify with one process,
 baseline, floor; then again), so that a machine whose load changes during the run weighs
-on all of them alike rather than on whichever ran in the busy minute. For PostgreSQL the URL names a prefix: <name>_audit is dropped, created,
-and dropped again at the end (keep it with --keep).
+on all of them alike rather than on whichever ran in the busy minute. For PostgreSQL the
+URL names a prefix: <name>_audit is dropped, created, and dropped again at the end (keep
+it with --keep).
 """
 
 from __future__ import annotations
@@ -243,9 +244,9 @@ def baseline(bodies: list[bytes]) -> str:
 
 
 def read_rows(n: int) -> int:
-    """The floor: read the same rows the same way as verification does (chunks of entries
-    aggregated by the database: SQLite one query per chunk, PostgreSQL binary COPY), in
-    one process, and check nothing."""
+    """The floor: read the rows the same way as verification does (chunks of 500 entries:
+    PostgreSQL aggregated into one row each and streamed by binary COPY, SQLite one query
+    per chunk with its column check in SQL), in one process, and check nothing."""
     from django.db import connection
 
     from zhijian.core import chain

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,6 +181,21 @@ def test_the_quick_column_check_agrees_with_the_exact_check(logged):
     assert chain.check_columns(chain.full_row(connection.connection, connection.vendor, 12)) is None
     assert audit.verify() == audit.VerifyResult(
         ok=True, checked=12, checkpoints=0, head_seq=12, head_hash=row(12).hash)
+
+
+@pytest.mark.parametrize("microsecond", [0, 120000, 5])
+def test_the_quick_check_spells_the_time_as_the_body_does(logged, monkeypatch, microsecond):
+    """No fraction when it is zero, else all six digits: rows like these pass the quick
+    check without being read again row by row."""
+    when = dt.datetime(2026, 3, 1, 8, 0, 7, microsecond, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: when)
+    with transaction.atomic():
+        audit.append(audit.Change("test.appended", "test.thing", "1", None, {}), actor=None)
+    assert json.loads(row(12).body)["entry"]["ts"] == {
+        0: "2026-03-01T08:00:07Z", 120000: "2026-03-01T08:00:07.120000Z",
+        5: "2026-03-01T08:00:07.000005Z"}[microsecond]
+    [chunk] = chain.fast_chunks(connection.connection, connection.vendor, 1, 12, 100)
+    assert chain.check_chunk(chunk, 12, chain.GENESIS, {}, []) == row(12).hash
 
 
 def test_a_value_holding_a_separator_is_checked_row_by_row(logged):
@@ -710,6 +725,9 @@ def test_parallel_scan_of_a_sqlite_file(logged, tmp_path, monkeypatch):
     checkpoints = {11: row(11).hash}
     done = chain.ScanState(next_seq=12, prev=row(11).hash, checked=11)
     assert chain.scan_parallel(spec, 11, 3, checkpoints) == done
+    # Two entries for three workers: the third gets no job and exits.
+    assert chain.scan_parallel(spec, 2, 3, {}) == chain.ScanState(
+        next_seq=3, prev=row(2).hash, checked=2)
     copy.execute("UPDATE core_auditentry SET actor = 'intruder' WHERE seq = 9")
     copy.commit()
     # Ranges 1-4, 5-8, 9-11: the third fails at once, so the sequential scan starts at 9,

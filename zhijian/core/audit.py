@@ -336,7 +336,10 @@ def verify(*, workers: int | None = None, parallel_min: int = 200_000,
     # start up while this process checks the checkpoint signatures.
     pool = None
     if spec is not None and head is not None and head[0] >= parallel_min:
-        pool = chain.WorkerPool(spec.vendor, workers)
+        try:
+            pool = chain.WorkerPool(spec.vendor, workers)
+        except OSError:
+            log.warning("audit: could not start verification workers", exc_info=True)
     try:
         return _verify(vendor, head, checkpoints_checked(trusted_keys), spec, workers,
                        parallel_min, pool)

@@ -14,9 +14,9 @@ rule stays small enough to reimplement from docs/audit.md:
 
 Verification needs no order-dependent state beyond "this row's prev_hash is the previous
 row's hash", so disjoint seq ranges can be checked in parallel and joined at the seams.
-It reads the rows in chunks that the database aggregates, checks each chunk with a few
-calls that run over all of its entries at once, and checks a chunk row by row (the exact
-scan, which names the problem) only where the fast check does not pass.
+It reads the rows in chunks (on PostgreSQL aggregated by the database into one row each),
+checks each chunk fast, and checks a chunk row by row (the exact scan, which names the
+problem) only where the fast check does not pass.
 """
 
 from __future__ import annotations
@@ -360,9 +360,10 @@ def scan_chunks(chunks: Iterable[AggChunk | RowChunk], state: ScanState,
 # canonical prefix whenever it matters: a value with a quote or a control character can
 # never match (the canonical body holds those escaped, and a raw quote cannot line up with
 # the fixed separators, whose keys each occur once), and a backslash -- the only way an
-# escaped form could be spelled out in a column -- sends the row to the exact check in
-# Python (check_columns), as does any mismatch. Plain concatenation is several times
-# cheaper than JSON quoting. PostgreSQL builds the same prefix in Python (prefix_flags).
+# escaped form could be spelled out in a column -- sends the chunk to the row-by-row check
+# (scan_exact, where check_columns compares each value exactly), as does any mismatch.
+# Plain concatenation is several times cheaper than JSON quoting. PostgreSQL builds the
+# same prefix in Python (prefix_flags).
 SQLITE_FAST = f"""
 SELECT seq, CAST(body AS BLOB), prev_hash, hash,
   instr(action || actor || division || object_id || object_type || ts, '\\') = 0

@@ -251,6 +251,14 @@ def _build_plan(spec: PlanSpec, *, seed: int, admin, built: Built, log) -> None:
     frame = services.frame_build(plan, timezone.localdate(spec.published))
     if not frame["entities"]:
         raise _Skip
+    ratios = _bounded_ratios(frame, dict(spec.ratios))
+    if ratios != spec.ratios:
+        # A large demo register: the officer lowers the ratios so that the sample stays a
+        # campaign a department can carry out (and the demo builds in minutes).
+        plan = services.plan_save(actor=actor, data={"ratios": ratios},
+                                  departments=departments, categories=categories,
+                                  checklist=checklist, plan=plan)
+        frame = services.frame_build(plan, timezone.localdate(spec.published))
     cap = _workload_cap(frame, services.pool_build(plan, frame), retiring=spec.redraw is not None)
     if cap > plan.workload_cap:
         # A large demo register: the officer raises the cap so that the pool can serve
@@ -375,6 +383,26 @@ def _outcomes(spec: PlanSpec, seed: int, tasks: list[Task]) -> dict[int, tuple |
         if len(still_open) > 1:
             plan[still_open[-1].pk] = (IN_PROGRESS, (), "")
     return plan
+
+
+MAX_DRAWN = 60
+
+
+def _drawn(frame: dict, ratios: dict[str, int]) -> int:
+    population: dict[str, int] = {}
+    for e in frame["entities"]:
+        population[e["stratum"]] = population.get(e["stratum"], 0) + 1
+    return sum(draw_module.Stratum(k, ratios[k[-1]]).sample_size(n)
+               for k, n in population.items())
+
+
+def _bounded_ratios(frame: dict, ratios: dict[str, int]) -> dict[str, int]:
+    """The plan's ratios, scaled down (each class alike, at least 0.01 %) when the register
+    is so large that they would draw more than MAX_DRAWN firms."""
+    drawn = _drawn(frame, ratios)
+    if drawn <= MAX_DRAWN:
+        return ratios
+    return {k: max(1, v * MAX_DRAWN // drawn) if v else 0 for k, v in ratios.items()}
 
 
 def _workload_cap(frame: dict, pool: dict, retiring: bool) -> int:
