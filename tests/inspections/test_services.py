@@ -160,3 +160,36 @@ def test_a_plan_stays_within_the_lead_departments_jurisdiction(inspection_world,
                            checklist=[(xian.pk, "x"), (baoji.pk, "y")])
     assert "departments" in e.value.message_dict
     assert InspectionPlan.objects.count() == 0
+
+
+def test_a_held_back_result_is_published_by_its_legal_date(
+        inspection_world, xian_officer, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    w = inspection_world
+    xian = w["departments"]["xian"]
+    plan = services.plan_save(
+        actor=xian_officer, data=plan_data(w, kind="flying", period_end=dt.date(2099, 12, 31),
+                                           ratios={"A": 2000, "B": 2000, "C": 2000, "D": 2000}),
+        departments=[xian], categories=[w["categories"]["cable"]],
+        checklist=[(xian.pk, "现场检查生产记录")])
+    d = services.plan_publish(actor=xian_officer, plan=plan)
+    d = services.draw_seed(actor=xian_officer, draw_id=d.pk, dice="3516244153", witnesses="张三")
+    task = d.tasks.order_by("pk").first()
+    members = [m.inspector.user for m in task.members.all()]
+    services.task_record(actor=members[0], task_id=task.pk, outcome="no_problem",
+                         items={item.pk: ("conforms", "") for item in plan.items.all()})
+    for u in members:
+        services.task_sign(actor=u, task_id=task.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_complete(actor=members[0], task_id=task.pk)
+    task.refresh_from_db()
+    assert task.published_at is None
+    assert services.results_publish_due() == 0
+    due = timezone.make_aware(dt.datetime.combine(task.publish_due, dt.time(9)))
+    assert services.results_publish_due(now=due) == 1
+    task.refresh_from_db()
+    assert task.published_at == due
+    assert Task.objects.filter(draw=d, published_at__isnull=False).count() == 1

@@ -702,12 +702,26 @@ def result_publish(task_id: int, now: dt.datetime | None = None) -> int:
 
 
 def results_publish_due(now: dt.datetime | None = None) -> int:
-    """Publish the completed results of flying inspections whose period has ended with
-    tasks still open (run daily by Celery beat; idempotent)."""
+    """Publish what a flying inspection held back (run hourly by Celery beat; idempotent):
+    every result of a draw that is now disclosed, and any result that has reached its
+    legal publication date even though other visits are still open: the law's deadline
+    comes before the wish not to warn the remaining firms."""
+    now = now or timezone.now()
     pending = Task.objects.filter(status=TaskStatus.COMPLETED, published_at__isnull=True)
     done, seen = 0, set()
     for task_id, draw_id in pending.values_list("pk", "draw_id"):
         if draw_id not in seen:
             seen.add(draw_id)
             done += result_publish(task_id, now=now)
+    for task_id in pending.filter(publish_due__lte=timezone.localdate(now)).values_list(
+            "pk", flat=True):
+        with transaction.atomic():
+            if Task.objects.filter(pk=task_id, published_at__isnull=True).update(
+                    published_at=now):
+                audit.append(audit.Change("result.published", "inspections.task",
+                                          str(task_id), None,
+                                          {"published_at": now.isoformat(),
+                                           "because": "publication date reached"}),
+                             actor=None)
+                done += 1
     return done
