@@ -8,70 +8,14 @@ fails when the router gains an endpoint the table lacks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import PERSONAS, fingerprint, rows_of, uscc
+from tests.api.matrix import ALL, EVERYONE, Case, L, S
 from zhijian.config.api_urls import router
 from zhijian.core.models import Division
 from zhijian.registry.models import AccreditationScope
-
-
-def S(*codes: int) -> dict[str, int]:
-    """Statuses in PERSONAS order: anonymous, admin, province, Xi'an, Baoji, Xi'an housing,
-    enterprise, lab, user unit."""
-    assert len(codes) == len(PERSONAS)
-    return dict(zip(PERSONAS, codes, strict=True))
-
-
-def ALL(code: int) -> dict[str, int]:
-    return S(*[code] * len(PERSONAS))
-
-
-def L(*sets) -> dict[str, object]:
-    """Visible rows of a list in PERSONAS order; None means 401 for that persona."""
-    assert len(sets) == len(PERSONAS)
-    return dict(zip(PERSONAS, sets, strict=True))
-
-
-def EVERYONE(rows) -> dict[str, object]:
-    return L(*[rows] * len(PERSONAS))
-
-
-@dataclass
-class Case:
-    action: str  # "<router basename>:<viewset action>"
-    method: str
-    url: Callable[[dict], str]
-    expect: dict  # persona -> status, or (lists) persona -> visible rows / None for 401
-    body: Callable[[dict], object] | None = None
-    key: Callable[[dict], object] | None = None  # identifies a row of a list
-    fmt: str = "json"
-    writes: int = 0  # audit entries a successful write appends
-    attrs: dict[str, str | None] = field(default_factory=dict)  # persona -> error attr
-    label: str = ""
-    # A field not everyone may see: (field, persona -> names of the rows that show it).
-    private: tuple[str, dict[str, set]] | None = None
-
-    @property
-    def id(self) -> str:
-        return f"{self.action}{'-' + self.label if self.label else ''}"
-
-    def status_for(self, who: str) -> int:
-        value = self.expect[who]
-        if isinstance(value, int):
-            return value
-        return 401 if value is None else 200
-
-    def rows_for(self, who: str, grid: dict):
-        value = self.expect[who]
-        if isinstance(value, int) or value is None:
-            return None
-        return set(value(grid)) if callable(value) else set(value)
-
 
 # --- names of the rows in tests/api/conftest.py:grid --------------------------------------
 XE, BE, XB = "西安测试电缆有限公司", "宝鸡测试钢铁有限公司", "西安测试建材有限公司"

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories as f
 from tests.api.conftest import _FIXTURE, PERSONAS, rows_of
+from tests.api.matrix import ALL, EVERYONE, Case, L, S
 from tests.inspections.conftest import plan_data
 from zhijian.accounts.models import User
 from zhijian.core.models import AuditEntry, OutboxEvent
@@ -121,51 +120,6 @@ def fingerprint() -> dict:
 
 
 # --- the matrix ----------------------------------------------------------------------------
-
-def S(*codes: int) -> dict[str, int]:
-    """Statuses in PERSONAS order: anonymous, admin, province, Xi'an, Baoji, Xi'an housing,
-    enterprise, lab, user unit."""
-    assert len(codes) == len(PERSONAS)
-    return dict(zip(PERSONAS, codes, strict=True))
-
-
-def ALL(code: int) -> dict[str, int]:
-    return S(*[code] * len(PERSONAS))
-
-
-def L(*sets) -> dict[str, object]:
-    """Visible rows of a list in PERSONAS order; None means 401."""
-    assert len(sets) == len(PERSONAS)
-    return dict(zip(PERSONAS, sets, strict=True))
-
-
-def EVERYONE(rows) -> dict[str, object]:
-    return L(*[rows] * len(PERSONAS))
-
-
-@dataclass
-class Case:
-    action: str  # "<router basename>:<viewset action>"
-    method: str
-    url: Callable[[dict], str]
-    expect: dict
-    body: Callable[[dict], object] | None = None
-    key: Callable[[dict], object] | None = None
-    fmt: str = "json"
-    writes: int = 0  # audit entries a successful write appends
-    attrs: dict[str, str | None] = field(default_factory=dict)
-    label: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.action}{'-' + self.label if self.label else ''}"
-
-    def status_for(self, who: str) -> int:
-        value = self.expect[who]
-        if isinstance(value, int):
-            return value
-        return 401 if value is None else 200
-
 
 NONE: set = set()
 code = lambda row: row["code"]  # noqa: E731

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from zhijian.core.access import Denied, not_found, scope_of
 
-from .choices import TaskStatus
 from .models import Draw, InspectionPlan, Task
 
 
@@ -82,5 +81,3 @@ def require_task_member(user, task: Task) -> None:
         raise Denied(_("Only the inspectors drawn for this firm can record its inspection."))
     not_found()
 
-
-OPEN = (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS)

@@ -35,6 +35,9 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+OPEN_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS)  # the inspection is not over
+
+
 class Outcome(models.TextChoices):
     NO_PROBLEM = "no_problem", _("No problem found")
     RECTIFICATION = "rectification", _("Problems found, rectification ordered")

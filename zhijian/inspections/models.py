@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
+    OPEN_STATUSES,
     DrawStatus,
     ItemResult,
     LicenceFilter,
@@ -245,7 +246,7 @@ class Draw(models.Model):
 
 class TaskQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(status__in=[TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS])
+        return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, today=None):
         return self.open().filter(due_on__lt=today or timezone.localdate())
@@ -308,7 +309,7 @@ class Task(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS) \
+        return self.status in OPEN_STATUSES \
             and self.due_on < timezone.localdate()
 
 

@@ -23,6 +23,7 @@ from zhijian.registry.models import Department, Inspector, MarketEntity, Product
 
 from . import access, draw
 from .choices import (
+    OPEN_STATUSES,
     PROBLEM_OUTCOMES,
     DrawStatus,
     ItemResult,
@@ -543,7 +544,7 @@ def task_record(*, actor, task_id: int, items: dict[int, tuple[str, str]], outco
                 now: dt.datetime | None = None) -> Task:
     """Save the checklist results and the outcome (as often as needed until completion)."""
     task = _lock_task(actor, task_id)
-    if task.status not in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS):
+    if task.status not in OPEN_STATUSES:
         raise ValidationError(_("This task is closed."))
     if outcome and outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose one of the listed outcomes.")})
@@ -590,7 +591,7 @@ def _void_signatures(task: Task) -> None:
 def evidence_add(*, actor, task_id: int, upload) -> Evidence:
     """Keep a photo or file with its SHA-256 (computed while reading it)."""
     task = _lock_task(actor, task_id)
-    if task.status not in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS):
+    if task.status not in OPEN_STATUSES:
         raise ValidationError(_("This task is closed."))
     if upload.size > MAX_EVIDENCE_BYTES:
         raise ValidationError({"file": _("The file is larger than 20 MB; take a smaller photo "

@@ -20,19 +20,17 @@ from zhijian.registry.models import Inspector
 from zhijian.web.common import call_service, paginate, regulator_required
 
 from .. import access, services
-from ..choices import TaskStatus
+from ..choices import OPEN_STATUSES, TaskStatus
 from ..forms import ActionForm, ConflictForm, EvidenceForm, TaskFilterForm, TaskRecordForm
 from ..models import InspectorConflict, Task, TaskMember
-
-OPEN = [TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS]
 
 
 def overdue_first(qs):
     """Overdue tasks first, then the other open ones, then closed ones; each by due date."""
     today = timezone.localdate()
     return qs.annotate(urgency=Case(
-        When(status__in=OPEN, due_on__lt=today, then=Value(0)),
-        When(status__in=OPEN, then=Value(1)),
+        When(status__in=OPEN_STATUSES, due_on__lt=today, then=Value(0)),
+        When(status__in=OPEN_STATUSES, then=Value(1)),
         default=Value(2), output_field=IntegerField(),
     )).order_by("urgency", "due_on", "id")
 
@@ -124,7 +122,7 @@ def _task_page(request, task, *, record_form=None, evidence_form=None, sign_form
     digest = services.task_record_digest(task)
     members = _members(task, digest)
     is_member = any(row["inspector"].user_id == user.pk for row in members)
-    is_open = task.status in OPEN
+    is_open = task.status in OPEN_STATUSES
     items = _items(task)
     results = _results(task)
     if record_form is None:
@@ -160,7 +158,7 @@ def task_detail(request, pk, scope):
     if request.method != "POST":
         return _task_page(request, visible_task(request, pk))
     task = _member_task(request, pk)
-    if task.status not in OPEN:
+    if task.status not in OPEN_STATUSES:
         messages.error(request, _("This task is closed."))
         return redirect("inspections:task_detail", pk=pk)
     form = TaskRecordForm(request.POST, task=task, items=_items(task))
@@ -179,7 +177,7 @@ def task_evidence(request, pk, scope):
     task = _member_task(request, pk)
     if request.method != "POST":
         return redirect("inspections:task_detail", pk=pk)
-    if task.status not in OPEN:
+    if task.status not in OPEN_STATUSES:
         messages.error(request, _("This task is closed."))
         return redirect("inspections:task_detail", pk=pk)
     form = EvidenceForm(request.POST, request.FILES)
