@@ -6,7 +6,10 @@ from rest_framework.routers import DefaultRouter
 from zhijian.core.api import CheckpointViewSet, PublicKeyViewSet
 from zhijian.core.errors import api_not_found
 from zhijian.inspections import api as inspections
+from zhijian.procurement import api as procurement
 from zhijian.registry import api as registry
+from zhijian.reports import api as reports
+from zhijian.sampling import api as sampling
 
 router = DefaultRouter()
 router.register("divisions", registry.DivisionViewSet, basename="division")
@@ -26,6 +29,9 @@ router.register("public/keys", PublicKeyViewSet, basename="publickey")
 urlpatterns = [
     *router.urls,
     *inspections.router.urls,  # random inspections: their own router (inspections/api.py)
+    *sampling.router.urls,  # supervisory sampling (sampling/api.py)
+    *reports.router.urls,  # test reports, keys, instruments, verification (reports/api.py)
+    *procurement.router.urls,  # supplier lists, deliveries, acceptance (procurement/api.py)
     # Last: an unknown path under /api/v1/ answers in the API's error format even with
     # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so
     # CommonMiddleware's APPEND_SLASH redirect still works for known endpoints.

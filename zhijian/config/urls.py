@@ -14,6 +14,9 @@ urlpatterns = [
     path("work/inspections/dashboard/",
          include(("zhijian.inspections.dashboard_urls", "inspections_dashboard"))),
     path("work/inspections/", include("zhijian.inspections.urls")),
+    path("work/sampling/", include("zhijian.sampling.urls")),
+    path("work/reports/", include("zhijian.reports.urls")),
+    path("work/procurement/", include("zhijian.procurement.urls")),
     path("work/", include("zhijian.web.urls")),
     path("", include("zhijian.portal.urls")),
 ]

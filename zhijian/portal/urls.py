@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inspections, views
+from . import inspections, reports, sampling, views
 
 app_name = "portal"
 urlpatterns = [
@@ -17,3 +17,4 @@ urlpatterns = [
     path("draws/<int:pk>/bundle.json", inspections.draw_bundle, name="draw_bundle"),
     path("draws/verifier/<str:name>", inspections.draw_verifier, name="draw_verifier"),
 ]
+urlpatterns += [*sampling.urlpatterns, *reports.urlpatterns]

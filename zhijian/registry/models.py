@@ -100,6 +100,37 @@ class DepartmentQuerySet(models.QuerySet):
     def in_division(self, prefix: str):
         return self.filter(division__code__startswith=prefix)
 
+    def responsible_for(self, category_code: str, division_code: str) -> Department | None:
+        """The department that answers for a product category in a division: the most
+        local department (county, then city, then province) of a kind that leads the
+        category, or its nearest ancestor category, at that level in the responsibility
+        matrix; failing that, the most local market supervision department."""
+        from zhijian.core.divisions import parent_code
+
+        codes = [division_code]
+        while (up := parent_code(codes[-1])) is not None:
+            codes.append(up)
+        parts = category_code.split(".")
+        lineage = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        duties: dict[str, dict[str, set[str]]] = {}
+        for cat, level, kind in Responsibility.objects.filter(
+                category__code__in=lineage, role="lead").values_list(
+                "category__code", "level", "kind"):
+            duties.setdefault(level, {}).setdefault(cat, set()).add(kind)
+        departments = {(d.division_id, d.kind): d
+                       for d in self.filter(division_id__in=codes).select_related("division")}
+        for code in codes:
+            level = level_of(code)
+            by_cat = duties.get(level, {})
+            kinds = next((by_cat[c] for c in lineage if c in by_cat), set())
+            for kind in sorted(kinds):
+                if (code, kind) in departments:
+                    return departments[(code, kind)]
+        for code in codes:
+            if (code, "market") in departments:
+                return departments[(code, "market")]
+        return None
+
 
 class Department(models.Model):
     """A government department at one level: a market supervision bureau, a housing and
