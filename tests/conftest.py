@@ -32,6 +32,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def private_files(tmp_path_factory):
+    """Uploads, report PDFs and lab keys the tests write go to a temporary directory, not
+    to the working copy's media/ and var/."""
+    from django.test.utils import override_settings
+
+    root = tmp_path_factory.mktemp("files")
+    with override_settings(MEDIA_ROOT=root / "media", ZHIJIAN_LAB_KEY_DIR=root / "lab-keys"):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """The personas log in hundreds of times; a fast hasher keeps the suite quick. The
     production hasher is exercised by Django's own tests, not ours."""

@@ -219,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "zhijian.core.tasks.outbox_drain_task", "schedule": 60.0},
     "audit-checkpoint": {"task": "zhijian.core.tasks.audit_checkpoint_task", "schedule": 3600.0},
     "inspection-results": {"task": "inspections.results_publish_due_task", "schedule": 3600.0},
+    "sampling-results": {"task": "sampling.samples_publish_due_task", "schedule": 3600.0},
+    "supplier-standing": {"task": "procurement.suppliers_rerate_task", "schedule": 86400.0},
 }
 
 # Audit checkpoints are signed with an Ed25519 key. In production the key comes from a
@@ -227,6 +229,11 @@ ZHIJIAN_DATA_DIR = Path(os.environ.get("ZHIJIAN_DATA_DIR", Path.cwd() / "var"))
 ZHIJIAN_AUDIT_KEY_FILE = Path(
     os.environ.get("ZHIJIAN_AUDIT_KEY_FILE", ZHIJIAN_DATA_DIR / "audit-checkpoint-key.pem")
 )
+# Private keys the platform holds on a lab's behalf (custody "platform", said on every report
+# they sign); a lab that holds its own key never gives it to the platform.
+ZHIJIAN_LAB_KEY_DIR = Path(os.environ.get("ZHIJIAN_LAB_KEY_DIR", ZHIJIAN_DATA_DIR / "lab-keys"))
+# The public address printed in report QR codes (/verify/<number>/).
+ZHIJIAN_PUBLIC_URL = os.environ.get("ZHIJIAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 ZHIJIAN_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("ZHIJIAN_AUDIT_CHECKPOINT_EVERY", "1000"))
 
 SESSION_COOKIE_HTTPONLY = True

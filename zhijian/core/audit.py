@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,10 @@ def snapshot(instance, fields: Iterable[str] | None = None) -> dict:
     for f in opts.concrete_fields:
         if fields is not None and f.name not in fields:
             continue
-        data[f.attname] = to_jsonable(f.value_from_object(instance))
+        value = f.value_from_object(instance)
+        if isinstance(value, FieldFile):  # a stored file is audited by its name
+            value = value.name or ""
+        data[f.attname] = to_jsonable(value)
     if instance.pk is not None:
         for f in opts.many_to_many:
             if fields is not None and f.name not in fields:

@@ -17,7 +17,8 @@ def navigation(request):
         nav_role = "public"
     match = getattr(request, "resolver_match", None)
     section = ""
+    app = getattr(match, "namespace", "") or ""
     if match is not None and match.url_name:
         section = f"{match.namespace}:{match.url_name.split('_')[0]}"
-    return {"scope": scope, "nav_role": nav_role, "nav_section": section,
+    return {"scope": scope, "nav_role": nav_role, "nav_section": section, "nav_app": app,
             "site_name": settings.ZHIJIAN_SITE_NAME}
