@@ -9,6 +9,7 @@ from zhijian.inspections import api as inspections
 from zhijian.procurement import api as procurement
 from zhijian.registry import api as registry
 from zhijian.reports import api as reports
+from zhijian.reports import public_api as reports_public
 from zhijian.sampling import api as sampling
 
 router = DefaultRouter()
@@ -30,7 +31,8 @@ urlpatterns = [
     *router.urls,
     *inspections.router.urls,  # random inspections: their own router (inspections/api.py)
     *sampling.router.urls,  # supervisory sampling (sampling/api.py)
-    *reports.router.urls,  # test reports, keys, instruments, verification (reports/api.py)
+    *reports.router.urls,  # test reports, keys, instruments, hazards (reports/api.py)
+    *reports_public.router.urls,  # public report verification (reports/public_api.py)
     *procurement.router.urls,  # supplier lists, deliveries, acceptance (procurement/api.py)
     # Last: an unknown path under /api/v1/ answers in the API's error format even with
     # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so

@@ -15,6 +15,7 @@ urlpatterns = [
          include(("zhijian.inspections.dashboard_urls", "inspections_dashboard"))),
     path("work/inspections/", include("zhijian.inspections.urls")),
     path("work/sampling/", include("zhijian.sampling.urls")),
+    path("work/reports/signals/", include("zhijian.reports.signal_urls")),
     path("work/reports/", include("zhijian.reports.urls")),
     path("work/procurement/", include("zhijian.procurement.urls")),
     path("work/", include("zhijian.web.urls")),

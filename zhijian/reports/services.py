@@ -718,3 +718,10 @@ def reports_for_batch(producer_id: int, batch: str, *, on: dt.date | None = None
     return (Report.objects.for_batch(producer_id, batch)
             .filter(status=ReportStatus.ISSUED, kind=ReportKind.SUPERVISORY)
             .filter(Q(issued_on__lte=on) if on else Q()))
+
+
+def signals_scan(*, numbers) -> list:
+    """Run the fake-report screens over these report numbers (zhijian/reports/signals.py)."""
+    from .signals import signals_scan as scan
+
+    return scan(numbers=numbers)
