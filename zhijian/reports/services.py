@@ -39,7 +39,8 @@ from .models import Calibration, Instrument, LabKey, Report, ReportItem, Revocat
 ALG = "ed25519"
 FORMAT = "zhijian-report/1"
 REVOCATION_FORMAT = "zhijian-revocation/1"
-NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/_.]{2,39}$")
+# Report numbers appear in URLs (/verify/<number>/), so no "/".
+NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_.]{2,39}$")
 REPORT_FIELDS = [
     "number", "lab", "kind", "sample", "producer", "client", "product", "product_name", "model",
     "category", "batch", "quantity_covered", "unit", "standard", "received_on", "tested_from",
@@ -240,8 +241,8 @@ def report_draft(*, actor, data: dict, items: list[dict], instrument_ids=(),
 
     number = (data.get("number") or "").strip()
     if not NUMBER_RE.match(number):
-        err("number", _("The report number must be 3–40 letters, digits, '-', '/', '_' or "
-                        "'.', starting with a letter or digit."))
+        err("number", _("The report number must be 3–40 letters, digits, '-', '_' or '.', "
+                        "starting with a letter or digit."))
     elif Report.objects.filter(number=number).exists():
         err("number", _("A report with this number already exists."))
     kind = data.get("kind") or ReportKind.COMMISSIONED
@@ -430,7 +431,7 @@ def _prepare(report: Report, key: LabKey, today: dt.date) -> str:
     report.pdf_sha256 = hashlib.sha256(body).hexdigest()
     if report.pdf:
         report.pdf.delete(save=False)
-    report.pdf.save(f"{report.number.replace('/', '_')}.pdf", ContentFile(body), save=False)
+    report.pdf.save(f"{report.number}.pdf", ContentFile(body), save=False)
     report.payload = canonical.canonical_text({
         "report": data, "pdf_sha256": report.pdf_sha256, "kid": key.key_id, "alg": key.alg,
         "custody": key.custody,
