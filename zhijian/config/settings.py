@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "zhijian.sampling",
     "zhijian.reports",
     "zhijian.procurement",
+    "zhijian.traceability",
     "zhijian.portal",
     "zhijian.web",
     "zhijian.demo",

@@ -51,6 +51,7 @@ class Supplier(models.Model):
     # until the given day.
     override_rules = models.JSONField(_("rules set aside on appeal"), default=list, blank=True)
     override_until = models.DateField(_("set aside until"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+", verbose_name=_("added by"))
     added_at = models.DateTimeField(_("added at"))
@@ -80,6 +81,10 @@ class Appeal(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # What an upheld appeal set aside: the hard rules tripped when it was decided, and
+    # until when (copied to the supplier's override_rules / override_until).
+    set_aside_rules = models.JSONField(_("rules set aside"), default=list, blank=True)
+    set_aside_until = models.DateField(_("set aside until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-filed_at"]
