@@ -25,7 +25,7 @@ from zhijian.accounts.models import User
 from zhijian.core import audit
 from zhijian.core.identifiers import parse_uscc, validate_uscc
 from zhijian.core.models import AuditEntry, Division
-from zhijian.demo import build, inspections, plan
+from zhijian.demo import build, inspections, plan, quality
 from zhijian.demo.generate import entity_rows, leaf_codes
 from zhijian.inspections import draw
 from zhijian.inspections.models import Draw, InspectionPlan, Task, TaskMember
@@ -60,7 +60,8 @@ def demo(django_db_setup, django_db_blocker):
             build.province_build(seed=SEED)
             created = build.entities_build(seed=SEED, count=N)
             inspected = inspections.inspections_build(seed=SEED)
-            yield {"created": created, "inspections": inspected}
+            built = quality.quality_build(seed=SEED)
+            yield {"created": created, "inspections": inspected, "quality": built}
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -454,3 +455,59 @@ def test_command_builds_reruns_and_resets(tmp_path):
     assert f"Emptied the database {db}" in reset
     assert "market entities: 50 added" in reset
     assert _entities(db) == built
+
+
+# --- sampling, reports and acceptance (demo/quality.py) ---------------------------------------
+
+def test_demo_reports_verify_as_the_story_says(db, demo):
+    from zhijian.reports import services as reports
+
+    assert (demo["quality"].reports, demo["quality"].samples) == (7, 3)
+    result = reports.reports_verify(["WCHX-2026-0815", "WCHX-2026-0701", "WCHX-2026-0902",
+                                     "WCHX-2026-0902-R1", "ZC-JD-2026-0118", "WCHX-2026-0999"])
+    assert {n: (v.genuine, v.valid) for n, v in result.items()} == {
+        "WCHX-2026-0815": (True, True), "WCHX-2026-0701": (True, False),
+        "WCHX-2026-0902": (True, False), "WCHX-2026-0902-R1": (True, True),
+        "ZC-JD-2026-0118": (True, True), "WCHX-2026-0999": (False, False)}
+    assert result["WCHX-2026-0815"].custody == "platform"
+    assert result["ZC-JD-2026-0118"].custody == "lab"
+
+
+def test_demo_sampling_story(db, demo):
+    from zhijian.reports.models import HazardReport
+    from zhijian.sampling.models import Disposal, Sample
+
+    samples = {s.code: s for s in Sample.objects.all()}
+    failed = [s for s in samples.values() if s.result == "fail"]
+    assert [(s.batch, s.published_at is not None) for s in failed] == [("HC-2026-0815", True)]
+    duplicate = Sample.objects.get(duplicate_of__isnull=False)
+    assert duplicate.duplicate_of.number == "ZC-JD-2026-0118"
+    assert duplicate.custody_problems() and not duplicate.custody_intact
+    disposal = Disposal.objects.get()
+    assert (disposal.department.code, disposal.status, disposal.kind) == (
+        "610113-market", "decided", "case")
+    assert HazardReport.objects.get().department == disposal.department
+
+
+def test_demo_acceptance_story(db, demo):
+    from zhijian.procurement.models import AcceptanceCheck, Referral, Supplier
+    from zhijian.reports.models import Signal
+
+    checks = {c.delivery.number: c for c in AcceptanceCheck.objects.select_related("delivery")}
+    assert {n: c.accepted for n, c in checks.items()} == {
+        "CADT-2026-0412": True, "CADT-2026-0388": False, "QYGD-2026-1107": False}
+    assert "report_not_found" in [f["code"] for f in checks["CADT-2026-0388"].findings]
+    assert Referral.objects.get().delivery.number == "CADT-2026-0388"
+    assert sorted(Signal.objects.values_list("kind", "number")) == [
+        ("over_coverage", "WCHX-2026-0815"), ("unknown_number", "WCHX-2026-0999")]
+    standing = {(s.supplier_list.user_unit.name, s.entity.name): s.standing
+                for s in Supplier.objects.select_related("supplier_list__user_unit", "entity")}
+    assert standing == {
+        ("长安地铁运营有限公司", "关中汇川线缆制造有限公司"): "removed",
+        ("长安地铁运营有限公司", "咸阳澄远电缆有限公司"): "qualified",
+        ("陕西秦源供电有限公司", "关中汇川线缆制造有限公司"): "removed"}
+
+
+def test_demo_quality_is_built_once(db, demo):
+    again = quality.quality_build(seed=SEED)
+    assert (again.reports, again.samples, again.deliveries) == (0, 0, 0)

@@ -146,7 +146,8 @@ def province_build(*, seed: int, log: Callable[[str], None] = lambda _m: None) -
         log(f"cable story: {len(makers)} cable makers with {n_products} products")
 
         person = plan.persona_names(seed)
-        orgs = {"maker": ("entity", makers), "lab": ("lab", labs), "metro": ("user_unit", units)}
+        orgs = {"maker": ("entity", makers), "lab": ("lab", labs), "metro": ("user_unit", units),
+                "honest_lab": ("lab", labs), "power": ("user_unit", units)}
         for p in plan.PERSONAS:
             if p.username == "admin" or p.inspector or User.objects.filter(
                     username=p.username).exists():

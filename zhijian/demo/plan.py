@@ -524,6 +524,9 @@ PERSONAS = [
     Persona("enterprise", "enterprise", "cable maker (关中汇川线缆制造有限公司)", org="maker"),
     Persona("lab", "lab", "testing laboratory (渭川衡信检测技术有限公司)", org="lab"),
     Persona("metro", "user_unit", "metro operator, user unit (长安地铁运营有限公司)", org="metro"),
+    Persona("testlab", "lab", "laboratory the sampling department assigns "
+            "(西安正澄线缆质量检测有限公司)", org="honest_lab"),
+    Persona("power", "user_unit", "power utility, user unit (陕西秦源供电有限公司)", org="power"),
     Persona("inspector", "regulator", "Xi'an market supervision inspector (random-inspection "
             "tasks)", department="610100-market", inspector=True),
 ]

@@ -8,7 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from zhijian.core.canonical import to_jsonable
 
 from .choices import (
     Channel,
@@ -117,6 +120,12 @@ class Sample(models.Model):
                                      verbose_name=_("duplicates the result of"))
     duplicate_reason = models.TextField(_("reason for sampling again"), blank=True)
     rule_version = models.CharField(_("rule version"), max_length=40, blank=True)
+    # The issued report whose result the sample shows, and when that report was revoked
+    # (the public result then says so); the publication rule and calendar versions used.
+    report = models.ForeignKey("reports.Report", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+", verbose_name=_("test report"))
+    report_revoked_at = models.DateTimeField(_("report revoked at"), null=True, blank=True)
+    publication_rule = models.CharField(_("publication rule"), max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = SampleQuerySet.as_manager()
@@ -131,6 +140,82 @@ class Sample(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    # --- the chain of custody (custody.py checks it over plain data) ---
+
+    def custody_chain(self) -> dict:
+        """The chain of custody as plain data, in the form custody.problems() reads."""
+        from django.contrib.auth import get_user_model
+
+        handovers = list(self.handovers.select_related("given_by", "received_by")
+                         .order_by("position"))
+        users = get_user_model().objects
+        return {
+            "sample": self.code,
+            "seal_number": self.seal_number,
+            "sampler": users.filter(pk=self.sampled_by_id).values_list(
+                "username", flat=True).first(),
+            "sampled_at": to_jsonable(self.sampled_at),
+            "lab_users": sorted(users.filter(lab_id=self.lab_id).values_list(
+                "username", flat=True)),
+            "handovers": [h.as_chain_entry() for h in handovers],
+        }
+
+    def custody_problem_list(self) -> list:
+        from . import custody
+
+        return custody.problems(self.custody_chain())
+
+    def custody_problems(self) -> list[str]:
+        """What is wrong with the chain of custody, in the user's language; [] if intact."""
+        return [problem_message(p) for p in self.custody_problem_list()]
+
+    @property
+    def custody_intact(self) -> bool:
+        return not self.custody_problem_list()
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of_id is not None
+
+
+def problem_message(problem) -> str:
+    """A custody problem (custody.Problem) as a sentence that names what is wrong."""
+    p = {"position": problem.position,
+         **{k: "" if v is None else v for k, v in problem.message_params.items()}}
+    code = problem.code
+    if code == "position":
+        return gettext("Hand-over %(position)s is recorded as number %(found)s: the "
+                       "hand-overs are not numbered in order.") % p
+    if code == "gap" and not p["holder"]:
+        return gettext("Hand-over %(position)s was given by %(giver)s while the hand-over "
+                       "before it was not yet received: the chain has a gap.") % p
+    if code == "gap":
+        return gettext("Hand-over %(position)s was given by %(giver)s, but %(holder)s held "
+                       "the sample: the chain has a gap.") % p
+    if code == "time_backwards":
+        return gettext("Hand-over %(position)s is dated %(time)s, earlier than the step "
+                       "before it: time runs backwards.") % p
+    if code == "giver_signature":
+        return gettext("Hand-over %(position)s: the signature of %(who)s, who gave the "
+                       "sample, does not match the recorded hand-over; it was changed after "
+                       "signing.") % p
+    if code == "unreceived":
+        return gettext("Hand-over %(position)s: %(receiver)s has not yet confirmed "
+                       "receipt.") % p
+    if code == "receiver_signature":
+        return gettext("Hand-over %(position)s: the signature of %(who)s, who received "
+                       "the sample, does not match the recorded receipt; it was changed "
+                       "after signing.") % p
+    if code == "seal_broken":
+        return gettext("Hand-over %(position)s: %(receiver)s found the seal broken.") % p
+    if code == "seal_mismatch":
+        return gettext("Hand-over %(position)s: the seal number read was %(seen)s, not "
+                       "%(expected)s.") % p
+    if code == "not_at_lab":
+        return gettext("The sample is held by %(holder)s, who is not a user of the "
+                       "assigned lab: hand it over to the lab.") % p
+    return code
 
 
 class SamplePhoto(models.Model):
@@ -173,6 +258,25 @@ class Handover(models.Model):
         constraints = [models.UniqueConstraint(fields=["sample", "position"],
                                                name="handover_position")]
 
+    def as_chain_entry(self) -> dict:
+        """This hand-over as custody.py reads it (usernames, canonical times)."""
+        return {
+            "position": self.position,
+            "giver": self.given_by.get_username(),
+            "receiver": self.received_by.get_username(),
+            "given_at": to_jsonable(self.given_at),
+            "note": self.note,
+            "giver_digest": self.giver_digest,
+            "received_at": to_jsonable(self.received_at),
+            "seal_intact": self.seal_intact,
+            "seal_number_seen": self.seal_number_seen,
+            "receiver_digest": self.receiver_digest,
+        }
+
+    @property
+    def is_received(self) -> bool:
+        return self.received_at is not None
+
 
 class Disposal(models.Model):
     """The follow-up of a nonconforming result (不合格后处置): a rectification order or a
@@ -199,6 +303,7 @@ class Disposal(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closing_note = models.TextField(_("closing note"), blank=True)
     opened_at = models.DateTimeField(_("opened at"))
+    rule_version = models.CharField(_("rule version"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["due_on", "id"]

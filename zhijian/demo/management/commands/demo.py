@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from zhijian.core import audit
-from zhijian.demo import build, inspections, plan
+from zhijian.demo import build, inspections, plan, quality
 
 
 def _count(value: str) -> int:
@@ -79,6 +79,7 @@ class Command(BaseCommand):
             bar.close()
         say(f"  market entities: {created} added")
         inspections.inspections_build(seed=seed, log=lambda m: say("  " + m))
+        quality.quality_build(seed=seed, log=lambda m: say("  " + m))
         checkpoint = audit.checkpoint_create()
         if checkpoint is not None:
             say(f"  audit checkpoint signed at entry {checkpoint.seq}")
