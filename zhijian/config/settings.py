@@ -233,6 +233,8 @@ ZHIJIAN_AUDIT_KEY_FILE = Path(
 # Private keys the platform holds on a lab's behalf (custody "platform", said on every report
 # they sign); a lab that holds its own key never gives it to the platform.
 ZHIJIAN_LAB_KEY_DIR = Path(os.environ.get("ZHIJIAN_LAB_KEY_DIR", ZHIJIAN_DATA_DIR / "lab-keys"))
+# Largest EPCIS capture document or event accepted (bytes); larger ones get 413.
+ZHIJIAN_EPCIS_MAX_BYTES = int(os.environ.get("ZHIJIAN_EPCIS_MAX_BYTES", str(20 * 1024 * 1024)))
 # The public address printed in report QR codes (/verify/<number>/).
 ZHIJIAN_PUBLIC_URL = os.environ.get("ZHIJIAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 ZHIJIAN_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("ZHIJIAN_AUDIT_CHECKPOINT_EVERY", "1000"))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("work/reports/", include("zhijian.reports.urls")),
     path("work/procurement/", include("zhijian.procurement.urls")),
     path("work/", include("zhijian.web.urls")),
+    path("epcis/", include("zhijian.traceability.urls")),
     path("", include("zhijian.portal.urls")),
 ]
 
