@@ -22,10 +22,18 @@ D = dt.date
 
 def test_seeded_keys():
     assert rules.keys() == [
+        "credit.blacklist_criteria",
+        "credit.classes",
+        "credit.record_kinds",
         "inspections.default_ratios",
         "inspections.min_team_size",
         "inspections.publication_working_days",
         "inspections.recent_inspection_exclusion_months",
+        "procurement.standing",
+        "reports.capacity_tolerance_percent",
+        "sampling.disposal_working_days",
+        "sampling.publication_working_days",
+        "sampling.recognition_days",
     ]
 
 
@@ -86,7 +94,8 @@ def test_files_are_loaded_once():
 
 def test_in_force_leaves_out_rules_not_yet_in_force():
     assert [r.key for r in rules.in_force(D(2015, 1, 1))] == [
-        "inspections.min_team_size", "inspections.publication_working_days"]
+        "inspections.min_team_size", "inspections.publication_working_days",
+        "sampling.publication_working_days"]
 
 
 # --- errors ----------------------------------------------------------------------------

@@ -304,8 +304,7 @@ def test_the_whole_flow_through_the_api(sworld, xian_officer, courier, lab_user,
     assert (sample["code"], sample["status"], sample["lab_name"], sample["custody_intact"],
             sample["custody_problems"]) == (
         S1, "sampled", "西安测试检测中心", False,
-        ["The sample is held by xian, who is not a user of the assigned lab: hand it over "
-         "to the lab."])
+        ["样品由 xian 持有，其不是指定检验机构的用户：请将样品移交检验机构。"])
     surl = f"/api/v1/samples/{sample['id']}/"
     resp = api.post(surl + "photos/", {"file": SimpleUploadedFile("封样.jpg", JPEG)},
                     format="multipart")
