@@ -42,6 +42,39 @@ def private_files(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def quick_pdf(request, monkeypatch):
+    """Report PDFs are rendered by WeasyPrint in 0.3–1 s each; tests that are not about the
+    PDF itself get a stand-in that is still one distinct document per report (its bytes
+    carry the SHA-256 of the HTML), so digests, signatures and verification work as with
+    the real file. Tests marked `real_pdf` (tests/reports/test_pdf.py, test_qr_flow.py)
+    render with WeasyPrint."""
+    if request.node.get_closest_marker("real_pdf"):
+        return
+    import hashlib
+
+    from zhijian.reports import pdf
+
+    def stand_in(html: str) -> bytes:
+        digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
+        return b"%PDF-1.4\n% zhijian test stand-in " + digest.encode() + b"\n%%EOF\n"
+
+    monkeypatch.setattr(pdf, "html_to_pdf", stand_in)
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Every test starts in the site's language (zh-hans), whatever the previous test left
+    active in this thread (a response leaves its language active); a test that wants
+    English messages from a service says so with translation.override("en")."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """The personas log in hundreds of times; a fast hasher keeps the suite quick. The

@@ -341,7 +341,8 @@ def rejected(pworld, user_unit_user):
 
 def test_a_rejected_delivery_is_referred_in_one_step(pworld, rejected, user_unit_user,
                                                      xian_officer):
-    r = services.delivery_refer(actor=user_unit_user, delivery_id=rejected.pk)
+    with override("en"):
+        r = services.delivery_refer(actor=user_unit_user, delivery_id=rejected.pk)
     xian = pworld["departments"]["xian"]
     assert (r.department, r.referred_by, r.acknowledged_at) == (xian, user_unit_user, None)
     assert r.text == (

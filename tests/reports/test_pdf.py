@@ -21,6 +21,8 @@ from PIL import Image
 
 from zhijian.reports import pdf
 
+pytestmark = pytest.mark.real_pdf
+
 SITE = "https://zhijian.shaanxi.example.cn"
 KEY_ID = "3f2a9c0e4b1d7a65"
 

@@ -25,6 +25,15 @@ from zhijian.reports.models import Calibration, LabKey, Report
 TODAY = dt.date(2026, 11, 20)
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared in English (the source language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def standard(world):
     std = f.StandardFactory(code="GB/T 5023.3-2008", title="额定电压450/750V及以下聚氯乙烯绝缘电缆")

@@ -12,17 +12,21 @@ report and on every verification.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -606,24 +610,54 @@ def check_message(check: verification.Check) -> str:
     return str(MESSAGES[check.code]) % params
 
 
+class _ReportRows:
+    """The Report rows of one reports_verify call, fetched together on first use: most
+    callers need only the checks, and building model instances costs more than checking
+    (benchmarks/bench_report_verify.py)."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+        self.rows: dict[int, Report] | None = None
+
+    def get(self, pk: int) -> Report | None:
+        if self.rows is None:
+            self.rows = {r.pk: r for r in Report.objects.filter(pk__in=self.ids).select_related(
+                "lab", "key", "producer", "standard", "revocation", "superseded_by")}
+        return self.rows.get(pk)
+
+
 @dataclass
 class Verification:
     number: str
     checks: list[verification.Check]
-    report: Report | None = None
+    report_id: int | None = None
     custody: str = ""
+    rows: _ReportRows | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def report(self) -> Report | None:
+        """The issued report verified (None if not found), with its lab, key, producer,
+        standard, revocation and replacement; loaded on first use, for every report of
+        the same reports_verify call in one query."""
+        if self.report_id is None or self.rows is None:
+            return None
+        return self.rows.get(self.report_id)
 
     @property
     def found(self) -> bool:
         return bool(self.checks) and self.checks[0].ok
 
+    @cached_property
+    def _summary(self) -> tuple[bool, bool]:
+        return verification.summary(self.checks)
+
     @property
     def genuine(self) -> bool:
-        return verification.summary(self.checks)[0]
+        return self._summary[0]
 
     @property
     def valid(self) -> bool:
-        return verification.summary(self.checks)[1]
+        return self._summary[1]
 
     def messages(self) -> list[tuple[str, bool, str]]:
         return [(c.key, c.ok, check_message(c)) for c in self.checks]
@@ -639,74 +673,116 @@ class Verification:
         }
 
 
-def _records(numbers: list[str]) -> dict[str, tuple[verification.Record, Report]]:
-    """Everything verification needs for these reports, in five queries."""
-    reports = list(
-        Report.objects.filter(number__in=numbers).exclude(status=ReportStatus.DRAFT)
-        .select_related("lab", "key", "producer", "standard", "revocation", "superseded_by")
-        .only("id", "number", "status", "payload", "signature", "issued_on", "tested_from",
-              "tested_to", "batch", "quantity_covered", "unit", "conclusion", "kind",
-              "lab__id", "lab__status", "lab__uscc", "lab__name", "key__key_id",
-              "key__public_key", "key__custody", "producer__uscc", "producer__name",
-              "standard__code", "revocation__reason", "superseded_by__number", "sample_id",
-              "producer_id", "category_id", "lab_id", "key_id", "standard_id")
-    )
-    if not reports:
+RECORD_COLUMNS = ("id", "number", "status", "payload", "signature", "issued_on", "tested_from",
+                  "tested_to", "batch", "quantity_covered", "unit", "conclusion", "kind",
+                  "lab_id", "lab__status", "lab__uscc", "key__key_id", "key__public_key",
+                  "key__custody", "producer__uscc", "standard__code")
+
+
+def _among(model, field_name: str, values):
+    """`field IN values`; on PostgreSQL `field = ANY(%s)` with one array parameter: the
+    client binds parameters itself, and a thousand placeholders cost more to bind than
+    the checks they serve (benchmarks/bench_report_verify.py)."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field_name}__in": values})
+    quote = connection.ops.quote_name
+    column = f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field_name).column)}"
+    # The column comes from the model's metadata; the values are one bound parameter.
+    return RawSQL(f"{column} = ANY(%s)", (values,), output_field=BooleanField())  # noqa: S611
+
+
+def _records(numbers: list[str]) -> dict[str, tuple[verification.Record, int, str]]:
+    """Everything verification needs for these reports, in four queries (and one more for
+    the revoked or superseded among them), as plain rows:
+    number -> (record, report id, key custody)."""
+    rows = list(Report.objects.filter(_among(Report, "number", numbers))
+                .exclude(status=ReportStatus.DRAFT).order_by().values_list(*RECORD_COLUMNS))
+    if not rows:
         return {}
-    lab_ids = {r.lab_id for r in reports}
+    # Why a report is no longer valid: few are, so they are fetched apart.
+    ended = [row[0] for row in rows if row[2] in (ReportStatus.REVOKED, ReportStatus.SUPERSEDED)]
+    reasons: dict[int, str] = {}
+    newer: dict[int, str] = {}
+    if ended:
+        for pk, reason, by in Report.objects.filter(pk__in=ended).order_by().values_list(
+                "pk", "revocation__reason", "superseded_by__number"):
+            reasons[pk], newer[pk] = reason or "", by or ""
+    # The labs' scope lines, by lab and standard (a report's standard picks its lines).
     scope: dict[int, list[verification.ScopeLine]] = {}
+    by_standard: dict[int, dict[str, list[verification.ScopeLine]]] = {}
     for lab_id, code, parameter, start, end in AccreditationScope.objects.filter(
-            lab_id__in=lab_ids).values_list("lab_id", "standard__code", "parameter",
-                                            "valid_from", "valid_to"):
-        scope.setdefault(lab_id, []).append(verification.ScopeLine(code, parameter, start, end))
+            lab_id__in={row[13] for row in rows}).order_by().values_list(
+            "lab_id", "standard__code", "parameter", "valid_from", "valid_to"):
+        line = verification.ScopeLine(code, parameter, start, end)
+        scope.setdefault(lab_id, []).append(line)
+        by_standard.setdefault(lab_id, {}).setdefault(code, []).append(line)
     through = Report.instruments.through
     used: dict[int, list[tuple[int, str]]] = {}
     for report_id, inst_id, serial in through.objects.filter(
-            report_id__in=[r.pk for r in reports]).values_list(
+            _among(through, "report", [row[0] for row in rows])).order_by().values_list(
             "report_id", "instrument_id", "instrument__serial_number"):
         used.setdefault(report_id, []).append((inst_id, serial))
     cals: dict[int, list[verification.CalibrationLine]] = {}
     inst_ids = {i for pairs in used.values() for i, _ in pairs}
     for inst_id, cert, start, end in Calibration.objects.filter(
-            instrument_id__in=inst_ids).values_list("instrument_id", "certificate_number",
-                                                    "calibrated_on", "valid_until"):
+            instrument_id__in=inst_ids).order_by().values_list(
+            "instrument_id", "certificate_number", "calibrated_on", "valid_until"):
         cals.setdefault(inst_id, []).append(verification.CalibrationLine(cert, start, end))
+    no_lines: dict[str, list] = {}
     out = {}
-    for r in reports:
-        key = r.key
-        revocation = getattr(r, "revocation", None) if r.status == ReportStatus.REVOKED else None
-        newer = getattr(r, "superseded_by", None) if r.status == ReportStatus.SUPERSEDED else None
+    for (pk, number, status, payload, signature, issued_on, tested_from, tested_to, batch,
+         quantity, unit, conclusion, kind, lab_id, lab_status, lab_uscc, key_id, public_key,
+         custody, producer_uscc, standard) in rows:
         record = verification.Record(
-            number=r.number, status=r.status, payload=r.payload, signature=r.signature,
-            key_id=key.key_id if key else None, public_key=key.public_key if key else None,
-            lab_status=r.lab.status,
-            stored={"number": r.number, "batch": r.batch,
-                    "quantity_covered": f"{r.quantity_covered:.3f}", "unit": r.unit,
-                    "producer": r.producer.uscc, "lab": r.lab.uscc,
-                    "standard": r.standard.code, "conclusion": r.conclusion,
-                    "issued_on": r.issued_on.isoformat() if r.issued_on else None,
-                    "kind": r.kind, "tested_from": r.tested_from.isoformat(),
-                    "tested_to": r.tested_to.isoformat()},
-            instruments=[(serial, cals.get(i, [])) for i, serial in used.get(r.pk, [])],
-            scope=scope.get(r.lab_id, []),
-            revocation_reason=revocation.reason if revocation else "",
-            superseded_by=newer.number if newer else "",
+            number=number, status=status, payload=payload, signature=signature,
+            key_id=key_id, public_key=public_key, lab_status=lab_status,
+            stored={"number": number, "batch": batch, "quantity_covered": f"{quantity:.3f}",
+                    "unit": unit, "producer": producer_uscc, "lab": lab_uscc,
+                    "standard": standard, "conclusion": conclusion,
+                    "issued_on": issued_on.isoformat() if issued_on else None,
+                    "kind": kind, "tested_from": tested_from.isoformat(),
+                    "tested_to": tested_to.isoformat()},
+            instruments=[(serial, cals.get(i, [])) for i, serial in used.get(pk, [])],
+            scope=scope.get(lab_id, []),
+            scope_by_standard=by_standard.get(lab_id, no_lines),
+            revocation_reason=reasons.get(pk, "") if status == ReportStatus.REVOKED else "",
+            superseded_by=newer.get(pk, "") if status == ReportStatus.SUPERSEDED else "",
         )
-        out[r.number] = (record, r)
+        out[number] = (record, pk, custody or "")
     return out
+
+
+@contextmanager
+def _collector_paused():
+    """Checking a report parses its signed payload into a few hundred short-lived objects,
+    which reference counting frees; the cyclic garbage collector finds nothing among them
+    but, triggered by their number, traverses every live object of the process again and
+    again (a tenth of the verification time, benchmarks/bench_report_verify.py). It is
+    paused for one batch and resumed after, if it was running."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def reports_verify(numbers) -> dict[str, Verification]:
     """Verify many reports at once (acceptance checks, the benchmark): a few queries for all
     of them, then the pure checks per report."""
     numbers = [str(n).strip() for n in numbers]
-    found = _records(list(dict.fromkeys(numbers)))
-    out = {}
-    for number in numbers:
-        record, report = found.get(number, (None, None))
-        out[number] = Verification(
-            number=number, checks=verification.check(record, number), report=report,
-            custody=(report.key.custody if report is not None and report.key else ""))
+    with _collector_paused():
+        found = _records(list(dict.fromkeys(numbers)))
+        rows = _ReportRows(pk for _record, pk, _custody in found.values())
+        out = {}
+        for number in numbers:
+            record, pk, custody = found.get(number, (None, None, ""))
+            out[number] = Verification(
+                number=number, checks=verification.check(record, number), report_id=pk,
+                custody=custody, rows=rows if pk is not None else None)
     return out
 
 

@@ -65,6 +65,9 @@ class Record:
     scope: list[ScopeLine]
     revocation_reason: str = ""
     superseded_by: str = ""
+    # The same scope lines by standard, when the caller has them so (many reports of one
+    # lab share it); the result is the same as filtering `scope`.
+    scope_by_standard: dict[str, list[ScopeLine]] | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -95,6 +98,23 @@ COMPARED = {
 }
 
 
+# The same, split by depth, for a fast comparison (every report is compared).
+_TOP = [(name, path[0]) for name, path in COMPARED.items() if len(path) == 1]
+_NESTED = [(name, path[0], path[1]) for name, path in COMPARED.items() if len(path) == 2]
+assert len(_TOP) + len(_NESTED) == len(COMPARED)
+
+
+def _changed(report: dict, stored: dict) -> list[str]:
+    """The names of COMPARED whose stored value differs from the signed one, sorted."""
+    out = [name for name, key in _TOP if str(report.get(key)) != str(stored.get(name))]
+    for name, outer, inner in _NESTED:
+        value = report.get(outer)
+        if str(value.get(inner) if isinstance(value, dict) else None) != str(stored.get(name)):
+            out.append(name)
+    out.sort()
+    return out
+
+
 def _dig(data: dict, path: tuple[str, ...]):
     for key in path:
         if not isinstance(data, dict):
@@ -118,6 +138,8 @@ def check(record: Record | None, number: str) -> list[Check]:
         report = payload["report"]
     except (ValueError, KeyError, TypeError):
         payload, report = {}, {}
+    if not isinstance(payload, dict) or not isinstance(report, dict):
+        payload, report = {}, {}
     if record.public_key is None:
         out.append(Check("signature", False, "key_unknown", {"key": record.key_id or ""}))
     elif not signature_ok(record.public_key, record.payload.encode("utf-8"), record.signature):
@@ -126,8 +148,7 @@ def check(record: Record | None, number: str) -> list[Check]:
         out.append(Check("signature", False, "key_mismatch",
                          {"key": record.key_id, "signed": str(payload.get("kid"))}))
     else:
-        changed = sorted(name for name, path in COMPARED.items()
-                         if str(_dig(report, path)) != str(record.stored.get(name)))
+        changed = _changed(report, record.stored)
         if changed:
             out.append(Check("signature", False, "data_changed", {"fields": changed}))
         else:
@@ -142,21 +163,26 @@ def check(record: Record | None, number: str) -> list[Check]:
     if issued is None:
         out.append(Check("accreditation", False, "no_issue_date"))
     else:
-        lines = [line for line in record.scope
-                 if line.standard == standard and _line_valid(line, issued)]
-        missing = [p for p in dict.fromkeys(parameters)
-                   if not any(not line.parameter or line.parameter == p for line in lines)]
+        candidates = (record.scope_by_standard.get(standard, ())
+                      if record.scope_by_standard is not None
+                      else [line for line in record.scope if line.standard == standard])
+        # Valid on the day: from valid_from to valid_to, an open end meaning still valid.
+        lines = [line for line in candidates if line.valid_from <= issued
+                 and (line.valid_to is None or issued <= line.valid_to)]
+        # A line without a parameter covers every parameter of the standard.
+        accredited = {line.parameter for line in lines}
+        missing = [] if "" in accredited else [
+            p for p in dict.fromkeys(parameters) if p not in accredited]
+        day = issued.isoformat()
         if not lines:
             out.append(Check("accreditation", False, "standard_not_in_scope",
-                             {"standard": standard, "day": issued.isoformat()}))
+                             {"standard": standard, "day": day}))
         elif missing:
             out.append(Check("accreditation", False, "parameters_not_in_scope",
-                             {"standard": standard, "parameters": missing,
-                              "day": issued.isoformat()}))
+                             {"standard": standard, "parameters": missing, "day": day}))
         else:
             out.append(Check("accreditation", True, "in_scope",
-                             {"standard": standard, "count": len(set(parameters)),
-                              "day": issued.isoformat()}))
+                             {"standard": standard, "count": len(set(parameters)), "day": day}))
 
     # 3. The lab may issue reports now.
     if record.lab_status == "active":
@@ -190,10 +216,6 @@ def check(record: Record | None, number: str) -> list[Check]:
     else:
         out.append(Check("superseded", True, "current"))
     return out
-
-
-def _line_valid(line: ScopeLine, day: dt.date) -> bool:
-    return line.valid_from <= day and (line.valid_to is None or day <= line.valid_to)
 
 
 def _date(value) -> dt.date | None:
