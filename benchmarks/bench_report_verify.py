@@ -312,6 +312,19 @@ def service_pass(numbers: list[str]) -> tuple[int, int, int]:
     return seen, genuine, valid
 
 
+def service_many_pass(numbers: list[str]) -> tuple[int, int, int]:
+    """(reports, genuine, valid) through reports_verify_many: the same chunks, spread over
+    one process per CPU on PostgreSQL."""
+    from zhijian.reports import services
+
+    genuine = valid = seen = 0
+    for v in services.reports_verify_many(numbers, chunk=CHUNK):
+        seen += 1
+        genuine += v.genuine
+        valid += v.valid
+    return seen, genuine, valid
+
+
 def baseline_pass(signed: list[tuple]) -> int:
     """Ed25519 verification alone, of the same bytes with the same keys."""
     ok = 0
@@ -402,11 +415,14 @@ def main(argv=None) -> int:
             gc.freeze()
 
             service_pass(numbers[:CHUNK])  # warm the caches and the connection
-            (s_time, counts), (b_time, bare) = best_of_interleaved(args.repeat, [
-                lambda: service_pass(numbers), lambda: baseline_pass(signed)])
+            (s_time, counts), (m_time, many), (b_time, bare) = best_of_interleaved(
+                args.repeat, [lambda: service_pass(numbers),
+                              lambda: service_many_pass(numbers),
+                              lambda: baseline_pass(signed)])
             seen, genuine, valid = counts
-            if seen != args.reports or genuine != args.reports or bare != args.reports:
-                raise SystemExit(f"verification disagrees: {counts}, baseline {bare}")
+            if seen != args.reports or genuine != args.reports or bare != args.reports \
+                    or many != counts:
+                raise SystemExit(f"verification disagrees: {counts}, {many}, baseline {bare}")
             revoked = seen - valid
             if args.profile:
                 profiler = cProfile.Profile()
@@ -421,18 +437,22 @@ def main(argv=None) -> int:
                 pg_recreate(args.database_url, drop_only=True)
 
     n = args.reports
-    rate, bare_rate = n / s_time, n / b_time
+    rate, bare_rate, many_rate = n / s_time, n / b_time, n / m_time
     report = {"reports": n, "chunk": CHUNK, "revoked": revoked, "service_s": round(s_time, 3),
               "service_reports_per_s": round(rate), "baseline_s": round(b_time, 3),
               "baseline_verifications_per_s": round(bare_rate),
               "ratio": round(s_time / b_time, 2), "build_s": round(build_s, 1),
+              "many_s": round(m_time, 3), "many_reports_per_s": round(many_rate),
+              "many_ratio": round(m_time / b_time, 2), "workers": os.cpu_count(),
               "target_reports_per_s": TARGET_RATE, "pdf_rendered": False, "machine": info}
     print()
     print(f"Full verification of {n:,} reports ({revoked:,} revoked, found not valid), "
           f"{info['database']}, chunks of {CHUNK:,}")
     print(f"  service reports_verify       : {s_time:7.2f} s  ({rate:>9,.0f} reports/s)")
+    print(f"  service reports_verify_many  : {m_time:7.2f} s  ({many_rate:>9,.0f} reports/s, "
+          f"{os.cpu_count()} processes on PostgreSQL)")
     print(f"  baseline Ed25519 verify only : {b_time:7.2f} s  ({bare_rate:>9,.0f} "
-          f"verifications/s)")
+          f"verifications/s, one process)")
     print(f"  ratio service/baseline       : {s_time / b_time:.2f}x  "
           f"(target: >= {TARGET_RATE:,} reports/s on PostgreSQL)")
     print("  payloads built like the services', no PDF rendered (pdf_sha256 of a stand-in)")
@@ -440,7 +460,7 @@ def main(argv=None) -> int:
           f"load average {info['loadavg_at_end']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    return 0 if rate >= TARGET_RATE else 1
+    return 0 if max(rate, many_rate) >= TARGET_RATE else 1
 
 
 if __name__ == "__main__":

@@ -37,6 +37,22 @@ def delivery(id_, number, quantity, *, batch="2026-11-A", unit="m", numbers=("JC
 
 # --- over_coverage -----------------------------------------------------------------------------
 
+def test_a_delivery_covered_by_two_reports_claims_its_share_of_each():
+    shared = DeliveryFacts(id=5, number="SH-005", user_unit="西安测试地铁有限公司", producer=10,
+                           batch="2026-11-A", quantity=Decimal("1000"), unit="m",
+                           report_numbers=("JC2026-0001", "JC2026-0002"),
+                           covers=(("JC2026-0001", Decimal("1000")),
+                                   ("JC2026-0002", Decimal("500"))))
+    assert screens.over_coverage(report(), [shared]) == []
+    assert screens.over_coverage(report(number="JC2026-0002",
+                                        quantity_covered=Decimal("500")), [shared]) == []
+    # With a second delivery on the first report alone, the shares add up past its cover:
+    # 666.667 + 400 > 1,000.
+    found = screens.over_coverage(report(), [shared, delivery(6, "SH-006", "400")])
+    assert [(f.key, f.params["deliveries"]) for f in found] == [
+        ("quantity:1066.667", ["SH-005", "SH-006"])]
+
+
 def test_worked_example_deliveries_claim_more_than_the_report_covers():
     found = screens.over_coverage(report(), [delivery(1, "SH-001", "600"),
                                              delivery(2, "SH-002", "900")])

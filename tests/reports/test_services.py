@@ -311,3 +311,36 @@ def test_bulk_verification_uses_a_fixed_number_of_queries(world, standard,
         result = services.reports_verify([*numbers, "MISSING-1"])
     assert [result[n].valid for n in numbers] == [True] * 6
     assert result["MISSING-1"].found is False
+
+
+def test_verify_many_gives_what_reports_verify_gives(world, standard):
+    numbers = [issue_report(lab=world["lab"], producer=world["xian_entity"],
+                            category=world["categories"]["cable"], standard=standard,
+                            batch=f"M{i}", issued_on=TODAY).number for i in range(5)]
+    Report.objects.filter(number=numbers[2]).update(batch="CHANGED")
+    asked = [*numbers, "MISSING-9", numbers[0]]
+    many = list(services.reports_verify_many(asked, chunk=2))
+    assert [v.number for v in many] == [*numbers, "MISSING-9"]
+    one = services.reports_verify(asked)
+    assert [(v.checks, v.custody) for v in many] == [
+        (one[v.number].checks, one[v.number].custody) for v in many]
+    assert [v.valid for v in many] == [True, True, False, True, True, False]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_verify_many_spreads_chunks_over_processes_on_postgresql(request):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes read committed rows over their own connections: "
+                    "PostgreSQL only")
+    world = request.getfixturevalue("world")
+    std = f.StandardFactory(code="GB/T 5023.3-2008", title="电缆")
+    numbers = [issue_report(lab=world["lab"], producer=world["xian_entity"],
+                            category=world["categories"]["cable"], standard=std,
+                            batch=f"P{i}", issued_on=TODAY).number for i in range(6)]
+    Report.objects.filter(number=numbers[4]).update(quantity_covered=Decimal("1"))
+    many = list(services.reports_verify_many(numbers, workers=2, chunk=2))
+    assert [(v.number, v.genuine) for v in many] == [
+        (n, i != 4) for i, n in enumerate(numbers)]
+    assert many[4].checks[1].code == "data_changed"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests.traceability.test_validation import names, raw
 from zhijian.core.models import AuditEntry, OutboxEvent
@@ -313,7 +314,9 @@ def test_the_same_event_id_with_other_content_is_refused_at_its_event_id(enterpr
     assert (problem.pointer, problem.code) == ("/epcisBody/eventList/1/eventID",
                                                "event.id_conflict")
     stored = Event.objects.get(event_id=eid(1)).hash_id
-    assert services.message(problem) == (
+    with translation.override("en"):
+        text = services.message(problem)
+    assert text == (
         f"eventID {eid(1)} is already the ID of another event with different content (hash "
         f"ID {stored}). Give this event its own eventID; to correct a captured event, "
         "capture it again with an errorDeclaration and capture the corrective event.")

@@ -89,6 +89,18 @@ class DeliveryFacts:
     quantity: Decimal
     unit: str
     report_numbers: tuple[str, ...] = ()
+    # (number, quantity covered) of every report on the platform the delivery cites for its
+    # own batch and unit: a delivery covered by several reports draws on each in proportion.
+    covers: tuple[tuple[str, Decimal], ...] = ()
+
+    def claim_on(self, number: str, covered: Decimal) -> Decimal:
+        """How much of this delivery rests on report `number`: all of it when that is the
+        only report covering it, else min(q, C) × c / C with C the reports' total cover
+        (the same sharing as the acceptance check, docs/acceptance.md)."""
+        total = sum((c for n, c in self.covers), Decimal(0))
+        if len(self.covers) < 2 or total <= 0 or number not in dict(self.covers):
+            return self.quantity
+        return (min(self.quantity, total) * covered / total).quantize(Decimal("0.001"))
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,8 @@ class Finding:
 def over_coverage(report: ReportFacts, deliveries: Iterable[DeliveryFacts]) -> list[Finding]:
     """The deliveries that cite the report (its number is on their papers):
 
-    - in the report's unit, they claim in total more than its quantity_covered
+    - in the report's unit, they claim in total more than its quantity_covered (a delivery
+      covered by several reports for its batch claims on each its proportional share)
       (key "quantity:<total>", so that a later delivery that raises the total again is a
       new finding); deliveries in another unit are not added up;
     - one finding per batch other than the report's own that they cite it for
@@ -123,7 +136,8 @@ def over_coverage(report: ReportFacts, deliveries: Iterable[DeliveryFacts]) -> l
         return []
     out = []
     same_unit = [d for d in citing if d.unit == report.unit]
-    total = sum((d.quantity for d in same_unit), Decimal(0))
+    total = sum((d.claim_on(report.number, report.quantity_covered) for d in same_unit),
+                Decimal(0))
     if total > report.quantity_covered:
         out.append(Finding(OVER_COVERAGE, report.number, f"quantity:{_plain(total)}",
                            "over_quantity", {

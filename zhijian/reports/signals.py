@@ -157,7 +157,8 @@ def _delivery_facts(rows) -> list[screens.DeliveryFacts]:
         id=d.pk, number=d.number, user_unit=d.user_unit.name, producer=d.producer_id,
         batch=d.batch, quantity=d.quantity, unit=d.unit,
         report_numbers=tuple(str(n) for n in (d.claimed_numbers or []))
-        + tuple(getattr(d, "linked_numbers", ()))) for d in rows]
+        + tuple(getattr(d, "linked_numbers", ())),
+        covers=getattr(d, "covers", ())) for d in rows]
 
 
 def _citing(report_ids: list[int]) -> dict[int, list]:
@@ -175,8 +176,18 @@ def _citing(report_ids: list[int]) -> dict[int, list]:
     linked: dict[int, set] = defaultdict(set)
     for _report_id, delivery_id, number in links:
         linked[delivery_id].add(number)
+    # What every report a delivery cites covers, for sharing its quantity among them.
+    covers: dict[int, list] = defaultdict(list)
+    for delivery_id, number, quantity, unit, batch in through.objects.filter(
+            delivery_id__in=deliveries).values_list(
+            "delivery_id", "report__number", "report__quantity_covered", "report__unit",
+            "report__batch"):
+        covers[delivery_id].append((number, quantity, unit, batch))
     for delivery_id, d in deliveries.items():
         d.linked_numbers = tuple(sorted(linked[delivery_id]))
+        d.covers = tuple(sorted((number, quantity) for number, quantity, unit, batch
+                                in covers[delivery_id]
+                                if unit == d.unit and batch == d.batch))
     out: dict[int, list] = defaultdict(list)
     for report_id, delivery_id, _number in links:
         out[report_id].append(deliveries[delivery_id])
