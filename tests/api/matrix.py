@@ -61,3 +61,40 @@ class Case:
         if isinstance(value, int) or value is None:
             return None
         return set(value(grid)) if callable(value) else set(value)
+
+
+def check_case(case: Case, who: str, grid: dict, user, api, fingerprint: Callable[[], dict]
+               ) -> None:
+    """Run one Case as one persona and check everything the matrix promises: the status;
+    that a refusal or a read changed nothing and a write appended exactly `case.writes`
+    audit entries; the error format (and the field named, where the case says which); and,
+    for lists, exactly the visible rows."""
+    from tests.api.conftest import rows_of
+
+    if user is not None:
+        api.force_authenticate(user)
+    target = case.url(grid)
+    body = case.body(grid) if case.body else None
+    before = fingerprint()
+    if case.method == "get":
+        resp = api.get(target)
+    else:
+        resp = getattr(api, case.method)(target, body, format=case.fmt)
+
+    expected = case.status_for(who)
+    assert resp.status_code == expected, resp.content.decode()[:500]
+    after = fingerprint()
+    if expected >= 400 or case.method == "get":
+        assert after == before
+    else:
+        assert after["audit_entries"] == before["audit_entries"] + case.writes
+        assert after != before
+    if expected >= 400:
+        data = resp.json()
+        assert data["type"] == ("validation_error" if expected == 400 else "client_error")
+        assert data["errors"], data
+        if who in case.attrs:
+            assert data["errors"][0]["attr"] == case.attrs[who], data
+    value = case.expect[who]
+    if not isinstance(value, int) and value is not None:
+        assert {case.key(r) for r in rows_of(resp.json())} == value

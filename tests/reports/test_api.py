@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tests import factories as f
 from tests.api.conftest import _FIXTURE, PERSONAS, rows_of
-from tests.api.matrix import Case, L, S
+from tests.api.matrix import Case, L, S, check_case
 from tests.reports.helpers import DEFAULT_ITEMS, ready_lab
 from zhijian.core.models import AuditEntry, OutboxEvent
 from zhijian.procurement.models import Delivery
@@ -303,35 +303,7 @@ CASES = [
     [pytest.param(c, p, id=f"{c.id}-{p}") for c in CASES for p in PERSONAS],
 )
 def test_matrix(case, who, rgrid, persona, api):
-    user = persona(who)
-    if user is not None:
-        api.force_authenticate(user)
-    url = case.url(rgrid)
-    body = case.body(rgrid) if case.body else None
-    before = fingerprint()
-
-    if case.method == "get":
-        resp = api.get(url)
-    else:
-        resp = getattr(api, case.method)(url, body, format=case.fmt)
-
-    expected = case.status_for(who)
-    assert resp.status_code == expected, resp.content.decode()[:500]
-    after = fingerprint()
-    if expected >= 400 or case.method == "get":
-        assert after == before
-    else:
-        assert after["audit_entries"] == before["audit_entries"] + case.writes
-        assert after != before
-    if expected >= 400:
-        data = resp.json()
-        assert data["type"] == ("validation_error" if expected == 400 else "client_error")
-        assert data["errors"], data
-        if who in case.attrs:
-            assert data["errors"][0]["attr"] == case.attrs[who], data
-    value = case.expect[who]
-    if not isinstance(value, int) and value is not None:
-        assert {case.key(r) for r in rows_of(resp.json())} == value
+    check_case(case, who, rgrid, persona(who), api, fingerprint)
 
 
 def test_prepare_writes_no_audit_entry_until_signed(rgrid, lab_user, api):

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import _FIXTURE, PERSONAS, rows_of
-from tests.api.matrix import ALL, EVERYONE, Case, L, S
+from tests.api.matrix import ALL, EVERYONE, Case, L, S, check_case
 from tests.reports.helpers import issue_report
 from tests.sampling.conftest import P1, P2, P3, S1, S2, S3, S4, deliver, fingerprint, record
 from zhijian.accounts.models import User
@@ -139,35 +139,7 @@ CASES = [
     [pytest.param(c, p, id=f"{c.id}-{p}") for c in CASES for p in PERSONAS],
 )
 def test_matrix(case, who, sgrid, persona, api):
-    user = persona(who)
-    if user is not None:
-        api.force_authenticate(user)
-    target = case.url(sgrid)
-    body = case.body(sgrid) if case.body else None
-    before = fingerprint()
-
-    if case.method == "get":
-        resp = api.get(target)
-    else:
-        resp = getattr(api, case.method)(target, body, format=case.fmt)
-
-    expected = case.status_for(who)
-    assert resp.status_code == expected, resp.content.decode()[:500]
-    after = fingerprint()
-    if expected >= 400 or case.method == "get":
-        assert after == before
-    else:
-        assert after["audit_entries"] == before["audit_entries"] + case.writes
-        assert after != before
-    if expected >= 400:
-        data = resp.json()
-        assert data["type"] == ("validation_error" if expected == 400 else "client_error")
-        assert data["errors"], data
-        if who in case.attrs:
-            assert data["errors"][0]["attr"] == case.attrs[who], data
-    value = case.expect[who]
-    if not isinstance(value, int) and value is not None:
-        assert {case.key(r) for r in rows_of(resp.json())} == value
+    check_case(case, who, sgrid, persona(who), api, fingerprint)
 
 
 def _routed_actions() -> set[str]:
