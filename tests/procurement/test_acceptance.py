@@ -155,16 +155,12 @@ def test_a_quantity_over_the_coverage_is_rejected(pworld, user_unit_user):
     d = record(pworld, user_unit_user, numbers=[N1, "T2026-00002"], quantity=Decimal("1200"))
     witness(pworld, user_unit_user, d)
     c = check(user_unit_user, d)
-    day = timezone.localdate().isoformat()
-    # Recording the delivery raised fake-report signals (each report is cited for 1200 m),
-    # which took the supplier off the list.
+    # The delivery draws on each report in proportion (1000 and 150.5 m: each fully,
+    # none beyond its cover), so recording it raised no fake-report signal; it is
+    # rejected for the 49.5 m no report covers.
     assert c.findings == [
         {"code": "quantity_not_covered", "blocking": True,
-         "message": "The delivery is 1200 m, but its valid reports cover only 1150.5 m."},
-        {"code": "supplier_removed", "blocking": True,
-         "message": f"西安测试电缆有限公司 was removed from your qualified-supplier list: Open "
-                    f"fake-report signal: T2026-00001 over_coverage {day}、T2026-00002 "
-                    f"over_coverage {day} (hard rule hard.fake_report_signal)."}]
+         "message": "The delivery is 1200 m, but its valid reports cover only 1150.5 m."}]
     assert c.checked["quantities"] == {
         "delivered": "1200", "unit": "m", "covered": "1150.5",
         "claims": {N1: {"covers": "1000", "claimed": "1000", "deliveries": 1},
