@@ -150,19 +150,6 @@ def rgrid(world, lab_user, xian_officer, user_unit_user):
     return build(world, lab_user, xian_officer, user_unit_user)
 
 
-def fake_pdf(data, *, verify_url, key_id, custody) -> bytes:
-    """Stands in for the PDF renderer (tests/reports/test_pdf.py tests the real one, which
-    takes over a second a report): deterministic bytes naming the report and its key."""
-    return f"%PDF-1.4\n% {data['number']} {key_id} {custody} {verify_url}\n%%EOF\n".encode()
-
-
-@pytest.fixture(autouse=True)
-def _fast_pdf(monkeypatch):
-    from zhijian.reports import pdf
-
-    monkeypatch.setattr(pdf, "render", fake_pdf)
-
-
 @pytest.fixture(autouse=True)
 def _audit_key(settings, tmp_path):
     settings.ZHIJIAN_AUDIT_KEY_FILE = tmp_path / "audit-key.pem"

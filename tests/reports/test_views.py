@@ -19,7 +19,6 @@ from tests.reports.test_api import (
     SUP,
     XA,
     build,
-    fake_pdf,
     lab_key_pair,
     received_sample,
 )
@@ -32,13 +31,6 @@ pytestmark = pytest.mark.django_db
 TITLE = re.compile(r'data-testid="page-title">\s*(.*?)\s*</h1>', re.S)
 PERSONAS = ["anonymous", "admin_user", "province_officer", "xian_officer", "baoji_officer",
             "xian_housing_officer", "enterprise_user", "lab_user", "user_unit_user"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_pdf(monkeypatch):
-    from zhijian.reports import pdf
-
-    monkeypatch.setattr(pdf, "render", fake_pdf)
 
 
 @pytest.fixture(autouse=True)

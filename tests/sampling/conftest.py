@@ -192,16 +192,7 @@ def fingerprint() -> dict:
 
 
 @pytest.fixture
-def fast_pdf(monkeypatch):
-    """The matrix builds its grid 200 times; rendering report PDFs (tested in tests/reports)
-    would take most of that time, so the HTML stands in for the PDF bytes here."""
-    from zhijian.reports import pdf
-
-    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: b"%PDF-stub\n" + html.encode())
-
-
-@pytest.fixture
-def sgrid(sworld, xian_officer, baoji_officer, lab_user, courier, fast_pdf):
+def sgrid(sworld, xian_officer, baoji_officer, lab_user, courier):
     """P1: the Xi'an cable plan, active: S1 at the lab with a conforming report (published),
     S2 still with the sampler, S3 at the lab with a nonconforming report (published, with
     disposal D1 for the Xi'an bureau), S4 handed to the lab and not yet received.

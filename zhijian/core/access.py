@@ -87,6 +87,15 @@ def not_found():
     raise Http404
 
 
+def get_or_404(qs, pk, field: str = "pk"):
+    """The record of `qs` whose `field` is `pk`, or 404 — for one that does not exist, one
+    outside `qs` (not yours) and a malformed key alike."""
+    try:
+        return qs.get(**{field: pk})
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        not_found()
+
+
 class Denied(Exception):
     """An authenticated user tried an action their role or jurisdiction does not allow.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from zhijian.core.access import Denied, not_found, scope_of
+from zhijian.core.access import Denied, get_or_404, not_found, scope_of  # noqa: F401  (re-exported)
 
 from .models import Draw, InspectionPlan, Task
 
@@ -54,11 +54,6 @@ def draws_public() -> QuerySet[Draw]:
     return Draw.objects.public()
 
 
-def get_or_404(qs: QuerySet, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        not_found()
 
 
 def can_manage_plan(user, plan: InspectionPlan) -> bool:

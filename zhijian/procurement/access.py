@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from zhijian.core.access import not_found, scope_of
+from zhijian.core.access import get_or_404, not_found, scope_of  # noqa: F401  (re-exported)
 
 from .models import AcceptanceCheck, Appeal, Delivery, Referral, Supplier, SupplierList
 
@@ -77,11 +77,6 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     return qs.none()
 
 
-def get_or_404(qs: QuerySet, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        not_found()
 
 
 def is_unit_of(user, user_unit_id: int) -> bool:

@@ -4,10 +4,9 @@ these functions (docs/access.md has the matrix)."""
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zhijian.core.access import Denied, Scope, scope_of
+from zhijian.core.access import Denied, Scope, get_or_404, scope_of  # noqa: F401  (re-exported)
 
 from .models import (
     AccreditationScope,
@@ -83,11 +82,6 @@ def inspectors_visible_to(user) -> QuerySet[Inspector]:
     return qs.none()
 
 
-def get_or_404(qs: QuerySet, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 # --- write permissions (raise Denied; callers have already resolved visibility) ------------

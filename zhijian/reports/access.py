@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from zhijian.core.access import not_found, scope_of
+from zhijian.core.access import get_or_404, not_found, scope_of  # noqa: F401  (re-exported)
 
 from .choices import KeyCustody, ReportKind, ReportStatus
 from .models import HazardReport, Instrument, LabKey, Report
@@ -89,11 +89,6 @@ def hazards_visible_to(user) -> QuerySet[HazardReport]:
     return qs.none()
 
 
-def get_or_404(qs: QuerySet, pk, field: str = "pk"):
-    try:
-        return qs.get(**{field: pk})
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        not_found()
 
 
 # --- what a user may do with a record they see (the services decide; pages ask first) -----

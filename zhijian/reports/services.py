@@ -400,13 +400,18 @@ def report_data(report: Report) -> dict:
 
 
 def data_digest(data: dict) -> str:
-    return hashlib.sha256(canonical.canonical_text(data).encode("utf-8")).hexdigest()
+    """SHA-256 of the report data's canonical JSON (the fragment in the QR code)."""
+    from . import pdf
+
+    return pdf.data_digest(data)
 
 
-def verify_url(number: str, data: dict) -> str:
+def verify_url(data: dict) -> str:
     """What the QR code holds: the public verification page and a fragment of the data's
     digest, so a printed copy can be matched to the record."""
-    return f"{settings.ZHIJIAN_PUBLIC_URL}/verify/{number}/?h={data_digest(data)[:16]}"
+    from . import pdf
+
+    return pdf.verify_url(settings.ZHIJIAN_PUBLIC_URL, data)
 
 
 def _lock_draft(actor, report_id: int) -> Report:
@@ -430,7 +435,7 @@ def _prepare(report: Report, key: LabKey, today: dt.date) -> str:
     report.issued_on = today
     report.key = key
     data = report_data(report)
-    body = pdf.render(data, verify_url=verify_url(report.number, data), key_id=key.key_id,
+    body = pdf.render(data, verify_url=verify_url(data), key_id=key.key_id,
                       custody=key.custody)
     report.pdf_sha256 = hashlib.sha256(body).hexdigest()
     if report.pdf:

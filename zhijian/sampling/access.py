@@ -20,7 +20,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from zhijian.core.access import Denied, not_found, scope_of
+from zhijian.core.access import Denied, get_or_404, scope_of  # noqa: F401  (re-exported)
 from zhijian.reports.choices import ReportKind
 from zhijian.reports.models import Report
 
@@ -94,11 +94,6 @@ def batch_results(user, producer_uscc: str, batch: str) -> QuerySet[Report]:
         batch=(batch or "").strip())
 
 
-def get_or_404(qs: QuerySet, pk):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        not_found()
 
 
 def can_manage_plan(user, plan: SamplingPlan) -> bool:
