@@ -205,7 +205,7 @@ def test_index_rows_hold_canonical_identifiers(enterprise_user):
     assert drum[1001] == "https://id.gs1.org/01/06901234123456/21/1001"
     assert epcs(1) == [("epc", drum[1001], None, ""), ("epc", drum[1002], None, "")]
     assert epcs(2) == [("child", drum[1001], None, ""), ("child", drum[1002], None, ""),
-                       ("class", "https://id.gs1.org/01/06901234123456/10/L2026A", 500.0,
+                       ("class_child", "https://id.gs1.org/01/06901234123456/10/L2026A", 500.0,
                         "MTR"), ("parent", "https://id.gs1.org/00/069012340000000016", None,
                                  "")]
     assert epcs(4) == [("epc", drum[1001], None, "")]  # written as a Digital Link

@@ -48,11 +48,35 @@ class EpcRole(models.TextChoices):
     CHILD = "child", _("Child (childEPCs)")
     INPUT = "input", _("Input (inputEPCList)")
     OUTPUT = "output", _("Output (outputEPCList)")
-    CLASS = "class", _("Class with quantity (quantityList, childQuantityList)")
+    CLASS = "class", _("Class with quantity (quantityList)")
+    CLASS_CHILD = "class_child", _("Child class with quantity (childQuantityList)")
     CLASS_INPUT = "class_input", _("Input class (inputQuantityList)")
     CLASS_OUTPUT = "class_output", _("Output class (outputQuantityList)")
+
+
+#: The roles that link identifiers within one event (transformation inputs and outputs,
+#: aggregation and association parents and children): the edges a trace walks.
+LINK_ROLES = (
+    "parent", "child", "class_child", "input", "output", "class_input", "class_output",
+)
 
 
 class SourceDestKind(models.TextChoices):
     SOURCE = "source", _("Source")
     DESTINATION = "destination", _("Destination")
+
+
+class PlaceKind(models.TextChoices):
+    """What a party or location of the trace directory (models.Place) is."""
+
+    PARTY = "party", _("Party (a company or organisation)")
+    PLANT = "plant", _("Production site")
+    WAREHOUSE = "warehouse", _("Warehouse or depot")
+    STATION = "station", _("Metro station")
+    BUILDING = "building", _("Building or construction site")
+    OTHER = "other", _("Other location")
+
+
+#: Kinds of place where goods end up installed (the end of a forward trace, the rows of a
+#: recall-impact list that are "installation locations").
+INSTALLATION_KINDS = (PlaceKind.STATION, PlaceKind.BUILDING)

@@ -59,7 +59,7 @@ ROLE_OF_LIST = {
     "inputEPCList": "input",
     "outputEPCList": "output",
     "quantityList": "class",
-    "childQuantityList": "class",
+    "childQuantityList": "class_child",
     "inputQuantityList": "class_input",
     "outputQuantityList": "class_output",
 }

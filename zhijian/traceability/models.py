@@ -16,7 +16,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import EPCIS_NAMES, CaptureKind, CaptureStatus, EpcRole, EventType, SourceDestKind
+from .choices import (
+    EPCIS_NAMES,
+    INSTALLATION_KINDS,
+    LINK_ROLES,
+    CaptureKind,
+    CaptureStatus,
+    EpcRole,
+    EventType,
+    PlaceKind,
+    SourceDestKind,
+)
 from .indexing import IDENTIFIER_MAX
 
 
@@ -177,6 +187,11 @@ class EventEpc(models.Model):
             # Equality and prefix (EPC pattern) lookups, whatever the database collation.
             models.Index(fields=["epc", "event"], name="epcis_epc_lookup",
                          opclasses=["varchar_pattern_ops", "int8_ops"]),
+            # A trace steps from an identifier to the other side of the events that link
+            # identifiers (inputs -> outputs, children -> parent). Partial: the rows of
+            # object and transaction events, most of the table, stay out of it.
+            models.Index(fields=["event"], name="epcis_epc_links",
+                         condition=models.Q(role__in=LINK_ROLES)),
         ]
 
 
@@ -208,4 +223,67 @@ class EventSourceDest(models.Model):
     class Meta:
         verbose_name = _("source or destination of an event")
         verbose_name_plural = _("sources and destinations of events")
-        indexes = [models.Index(fields=["identifier", "event"], name="epcis_source_dest")]
+        indexes = [
+            models.Index(fields=["identifier", "event"], name="epcis_source_dest"),
+            # A trace reads who shipped to whom in the events it found.
+            models.Index(fields=["event"], name="epcis_source_dest_event"),
+        ]
+
+
+class PlaceQuerySet(models.QuerySet):
+    def installations(self):
+        return self.filter(kind__in=INSTALLATION_KINDS)
+
+    def public(self):
+        return self.filter(public=True)
+
+
+class Place(models.Model):
+    """A party or location named in events (EPCIS master data, in the platform's terms):
+    a GLN-identified company, plant, warehouse, metro station or building, with the
+    registered organisation it is or belongs to. Trace and recall pages show these names
+    instead of bare identifiers; an installation location (metro station, building) is
+    where a forward trace ends.
+
+    ``identifier`` is the canonical form of indexing.identifier (a PGLN party as
+    https://id.gs1.org/417/<GLN>, a location as https://id.gs1.org/414/<GLN>[/254/<ext>]),
+    so that it equals EventSourceDest.identifier and Event.biz_location."""
+
+    identifier = models.CharField(_("identifier"), max_length=IDENTIFIER_MAX, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=PlaceKind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    division = models.ForeignKey(
+        "core.Division", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="trace_places", verbose_name=_("division"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    entity = models.ForeignKey(
+        "registry.MarketEntity", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="trace_places", verbose_name=_("market entity"))
+    user_unit = models.ForeignKey(
+        "registry.UserUnit", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="trace_places", verbose_name=_("user unit"))
+    lab = models.ForeignKey(
+        "registry.Lab", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="trace_places", verbose_name=_("laboratory"))
+    #: Shown by name on public trace pages (an installation site such as a metro station;
+    #: a firm's own warehouse usually not).
+    public = models.BooleanField(_("shown on public trace pages"), default=False)
+    #: The organisation that registered it (access.org_key); "" for an administrator.
+    org = models.CharField(_("registered by"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["identifier"]
+        verbose_name = _("trace place")
+        verbose_name_plural = _("trace places")
+        indexes = [models.Index(fields=["org", "id"], name="trace_place_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def organisation(self):
+        """The registered organisation this place is or belongs to, if any."""
+        return self.entity or self.user_unit or self.lab

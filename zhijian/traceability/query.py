@@ -35,10 +35,10 @@ MATCH_ROLES = {
     "MATCH_inputEPC": ("input",),
     "MATCH_outputEPC": ("output",),
     "MATCH_anyEPC": ("epc", "parent", "child", "input", "output"),
-    "MATCH_epcClass": ("class",),
+    "MATCH_epcClass": ("class", "class_child"),
     "MATCH_inputEPCClass": ("class_input",),
     "MATCH_outputEPCClass": ("class_output",),
-    "MATCH_anyEPCClass": ("class", "class_input", "class_output"),
+    "MATCH_anyEPCClass": ("class", "class_child", "class_input", "class_output"),
 }
 TIME_PARAMETERS = {
     "GE_eventTime": "event_time__gte",
