@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zhijian.reports",
     "zhijian.procurement",
     "zhijian.traceability",
+    "zhijian.recalls",
     "zhijian.portal",
     "zhijian.web",
     "zhijian.demo",

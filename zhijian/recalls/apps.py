@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecallsConfig(AppConfig):
+    name = "zhijian.recalls"
+    verbose_name = _("Recalls")
+    default_auto_field = "django.db.models.BigAutoField"
