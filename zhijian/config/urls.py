@@ -26,6 +26,7 @@ urlpatterns = [
     # GS1 Digital Link paths (/01/<GTIN>/10/<lot>, ...): the public trace page a product's
     # QR label opens.
     path("", include("zhijian.traceability.public_urls")),
+    path("recalls/", include("zhijian.recalls.public_urls")),
     path("", include("zhijian.portal.urls")),
 ]
 
