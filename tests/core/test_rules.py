@@ -30,6 +30,8 @@ def test_seeded_keys():
         "inspections.publication_working_days",
         "inspections.recent_inspection_exclusion_months",
         "procurement.standing",
+        "recall.acknowledge_working_days",
+        "recall.completion_working_days",
         "reports.capacity_tolerance_percent",
         "sampling.disposal_working_days",
         "sampling.publication_working_days",

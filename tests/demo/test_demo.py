@@ -443,7 +443,7 @@ def test_command_builds_reruns_and_resets(tmp_path):
     assert "inspector     zhijian-demo-2017" in first
     assert "random inspections: SJ-2026-0001 2026年西安市电线电缆产品质量双随机抽查: drawn 1," in first
     built = _entities(db)
-    assert built[1] == 52  # 50 generated + the two cable makers
+    assert built[1] == 63  # 50 generated + the two cable makers + the supply chain's 11 firms
 
     again = demo()
     assert "already in this database" in again

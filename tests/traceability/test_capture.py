@@ -257,7 +257,9 @@ def test_a_failure_half_way_through_the_inserts_leaves_nothing(enterprise_user, 
         raise RuntimeError("disk full")
 
     before = fingerprint()
-    monkeypatch.setattr(EventTransaction.objects, "bulk_create", fail)
+    real = services._write
+    monkeypatch.setattr(services, "_write", lambda cur, model, cols, rows: (
+        fail() if model is EventTransaction else real(cur, model, cols, rows)))
     with pytest.raises(RuntimeError):
         services.capture_document(actor=enterprise_user, raw=body(document(*supply_chain())))
     assert fingerprint() == before

@@ -7,10 +7,12 @@ from zhijian.core.api import CheckpointViewSet, PublicKeyViewSet
 from zhijian.core.errors import api_not_found
 from zhijian.inspections import api as inspections
 from zhijian.procurement import api as procurement
+from zhijian.recalls import api as recalls
 from zhijian.registry import api as registry
 from zhijian.reports import api as reports
 from zhijian.reports import public_api as reports_public
 from zhijian.sampling import api as sampling
+from zhijian.traceability import api as trace
 
 router = DefaultRouter()
 router.register("divisions", registry.DivisionViewSet, basename="division")
@@ -34,6 +36,8 @@ urlpatterns = [
     *reports.router.urls,  # test reports, keys, instruments, hazards (reports/api.py)
     *reports_public.router.urls,  # public report verification (reports/public_api.py)
     *procurement.router.urls,  # supplier lists, deliveries, acceptance (procurement/api.py)
+    *recalls.router.urls,  # recalls, their items and notices (recalls/api.py)
+    *trace.router.urls,  # trace backward and forward (traceability/api.py)
     # Last: an unknown path under /api/v1/ answers in the API's error format even with
     # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so
     # CommonMiddleware's APPEND_SLASH redirect still works for known endpoints.

@@ -49,11 +49,15 @@ class Reserved:
     makers: list[plan.MakerPlan]
 
 
-def reserved(seed: int) -> Reserved:
+def reserved(seed: int, chain: bool = True) -> Reserved:
     taken: set[str] = set()
     labs = plan.labs(seed, taken)
     units = plan.user_units(seed, taken)
     makers = plan.makers(seed, taken)
+    if chain:  # the supply chain's firms (supply_chain.py), registered after the entities
+        from .supply_chain import chain_usccs
+
+        taken |= chain_usccs(seed, set(taken))
     return Reserved(taken, labs, units, makers)
 
 
@@ -171,7 +175,7 @@ def entities_build(*, seed: int, count: int, batch: int = 5000,
     database. Returns how many were created."""
     admin = User.objects.get(username="admin")
     fixed = reserved(seed)
-    story = {mp.row["uscc"] for mp in fixed.makers}
+    story = {mp.row["uscc"] for mp in fixed.makers} | fixed.usccs  # incl. the chain's firms
     already = MarketEntity.objects.exclude(uscc__in=story).count()
     rows = itertools.islice(entity_rows(seed, fixed.usccs), count)
     resume = already > 0

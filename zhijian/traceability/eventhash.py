@@ -114,13 +114,6 @@ def _scoped(obj: dict, prefixes: dict[str, str]) -> dict[str, str]:
     return {**prefixes, **_declared_prefixes(obj["@context"])}
 
 
-def _expand_curie(text: str, prefixes: dict[str, str]) -> str:
-    prefix, colon, suffix = text.partition(":")
-    if colon and prefix in prefixes and not suffix.startswith("//"):
-        return prefixes[prefix] + suffix
-    return text
-
-
 def _field_name(key: str, prefixes: dict[str, str]) -> str:
     """A user field's name as `{namespace}localName` (§5.3). `example:myField` with
     `example` declared, and the full IRI, give the same name. A key without a namespace
@@ -189,16 +182,49 @@ def canonical_uri(text: str, prefixes: dict[str, str] | None = None) -> str:
     """A URI-like value in its canonical form (§4.4-§4.6): a CBV 1.x vocabulary URN as its
     Web URI, a declared CURIE expanded, an EPC URI or GS1 Digital Link URI as the
     constrained canonical Digital Link. Anything else is returned unchanged."""
+    # The result depends on the prefixes only through the one the text starts with, so the
+    # memo key is the text and that prefix's namespace: a capture computes the same values
+    # for the hash and again for the index, and locations and parties repeat across events.
+    prefix, colon, _rest = text.partition(":")
+    namespace = (STANDARD_PREFIXES if prefixes is None else prefixes).get(prefix) if colon \
+        else None
+    key = text if namespace is None else (text, namespace)
+    found = _CANONICAL.get(key)
+    if found is None:
+        if len(_CANONICAL) >= _CANONICAL_MAX:
+            _CANONICAL.clear()
+        found = _CANONICAL[key] = _canonical_uri(text, namespace)
+    return found
+
+
+_CANONICAL: dict = {}  # (text, namespace) or text alone -> canonical form
+_CANONICAL_MAX = 1 << 16
+
+
+def _canonical_uri(text: str, namespace: str | None) -> str:
     for urn, web in CBV_URNS:
         if text.startswith(urn):
             return web + text[len(urn):]
-    text = _expand_curie(text, STANDARD_PREFIXES if prefixes is None else prefixes)
+    if namespace is not None:  # a declared CURIE prefix
+        suffix = text.partition(":")[2]
+        if not suffix.startswith("//"):
+            text = namespace + suffix
     return epc_to_digital_link(text) or canonical_digital_link(text) or text
 
 
 def _value(value, prefixes: dict[str, str], where: str, kind: str | None = None,
            vocabulary: str | None = None) -> str | None:
     """The canonical text of one value (§4.1), or None when there is none (null or blank)."""
+    if type(value) is str:  # the common case, as below
+        text = value.strip()
+        if not text:
+            return None
+        if kind is None:
+            if vocabulary and ":" not in text:
+                return vocabulary + text
+            return canonical_uri(text, prefixes)
+    elif type(value) is int:  # as canonical_number: an integer is its digits
+        return str(value)
     if isinstance(value, dict) and ("@value" in value or "@id" in value):
         value = value.get("@value", value.get("@id"))
     if value is None:
@@ -238,12 +264,15 @@ _DIGITS = re.compile(r"[0-9]*\Z")
 def check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit (GS1 General Specifications §7.9.1): weights 3, 1, 3, ...
     from the rightmost digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    backwards = digits[::-1]
+    total = 3 * sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2]))
     return str(-total % 10)
 
 
 def _dl(pairs: list[tuple[str, str]]) -> str:
-    return DIGITAL_LINK + "".join(f"/{ai}/{quote(value, safe=_DL_SAFE)}" for ai, value in pairs)
+    return DIGITAL_LINK + "".join(
+        f"/{ai}/{value if value.isascii() and value.isalnum() else quote(value, safe=_DL_SAFE)}"
+        for ai, value in pairs)
 
 
 def _company_prefix(digits: str) -> bool:
@@ -521,6 +550,8 @@ SENSOR_REPORT_ORDER = (
     ("uom", None), ("coordinateReferenceSystem", None),
 )
 _KINDS = (TIME, NUMBER)
+SENSOR_METADATA_FIELDS = frozenset(name for name, _ in SENSOR_METADATA_ORDER)
+SENSOR_REPORT_FIELDS = frozenset(name for name, _ in SENSOR_REPORT_ORDER)
 
 
 def _as_list(value) -> list:
@@ -555,7 +586,8 @@ def _user_fields(obj: dict, prefixes, where: str, skip: Iterable[str] = (),
                  ignore: frozenset[str] = frozenset()) -> list[str]:
     """The pieces of the user extension fields of `obj`, sorted (§5.3). `skip` are the
     standard fields of `obj`; `ignore`, names the document asked to leave out."""
-    skip = set(skip)
+    if not isinstance(skip, tuple | frozenset):
+        skip = frozenset(skip)
     pieces: list[str] = []
     for key, value in obj.items():
         if key in skip or key.startswith("@") or key == "comment":
@@ -586,9 +618,25 @@ def _epc_list(name: str, values, prefixes) -> str:
     return name + "".join(pieces) if pieces else ""
 
 
+# Fast paths for the common shape of an element: standard fields only, each a text, number,
+# boolean or null. Such an element has no @context and no user fields, and no value of it
+# can fail, so the general code below would add nothing (and need no error location).
+_SCALARS = (str, int, float, bool, type(None))
+_QUANTITY_FIELDS = frozenset({"epcClass", "quantity", "uom"})
+_ID_ONLY = frozenset({"id"})
+
+
 def _quantity_list(name: str, values, prefixes) -> str:
     elements = []
     for i, element in enumerate(_as_list(values)):
+        if type(element) is dict and element.keys() <= _QUANTITY_FIELDS and all(
+                type(x) in _SCALARS for x in element.values()):
+            body = (_pair("epcClass", element.get("epcClass"), prefixes, "")
+                    + _pair("quantity", element.get("quantity"), prefixes, "", NUMBER)
+                    + _pair("uom", element.get("uom"), prefixes, ""))
+            if body:
+                elements.append("quantityElement" + body)
+            continue
         where = f"{name}[{i}]"
         obj = _object(element, where)
         inner = _scoped(obj, prefixes)
@@ -611,6 +659,9 @@ def _persistent_disposition(value, prefixes) -> str:
 
 
 def _location(name: str, value, prefixes) -> str:
+    if type(value) is dict and value.keys() <= _ID_ONLY and type(value.get("id")) in _SCALARS:
+        body = _pair("id", value.get("id"), prefixes, "")
+        return name + body if body else ""
     obj = {"id": value} if isinstance(value, str) else _object(value, name)
     inner = _scoped(obj, prefixes)
     body = _pair("id", obj.get("id"), inner, f"{name}.id")
@@ -622,7 +673,16 @@ def _typed_list(name: str, values, id_field: str, vocabulary: str, prefixes) -> 
     """bizTransactionList, sourceList, destinationList: per element its type, then its
     identifier (the order the vectors show), the elements sorted."""
     elements = []
+    plain = {"type", id_field}
     for i, element in enumerate(_as_list(values)):
+        if (type(element) is dict and element.keys() <= plain
+                and type(element.get("type")) in _SCALARS
+                and type(element.get(id_field)) in _SCALARS):
+            body = (_pair("type", element.get("type"), prefixes, "", vocabulary)
+                    + _pair(id_field, element.get(id_field), prefixes, ""))
+            if body:
+                elements.append(body)
+            continue
         where = f"{name}[{i}]"
         obj = _object(element, where)
         inner = _scoped(obj, prefixes)
@@ -646,7 +706,7 @@ def _sensor_element_list(values, prefixes) -> str:
             scope = _scoped(metadata, inner)
             text = _fields(metadata, SENSOR_METADATA_ORDER, scope, where + ".sensorMetadata")
             text += "".join(_user_fields(metadata, scope, where + ".sensorMetadata",
-                                         skip=(n for n, _ in SENSOR_METADATA_ORDER)))
+                                         skip=SENSOR_METADATA_FIELDS))
             body += "sensorMetadata" + text if text else ""
         reports = []
         for j, report in enumerate(_as_list(obj.get("sensorReport"))):
@@ -655,7 +715,7 @@ def _sensor_element_list(values, prefixes) -> str:
             scope = _scoped(report, inner)
             text = _fields(report, SENSOR_REPORT_ORDER, scope, report_where)
             text += "".join(_user_fields(report, scope, report_where,
-                                         skip=(n for n, _ in SENSOR_REPORT_ORDER)))
+                                         skip=SENSOR_REPORT_FIELDS))
             if text:
                 reports.append("sensorReport" + text)
         body += "".join(sorted(reports))
@@ -674,9 +734,11 @@ def _ilmd(value, prefixes) -> str:
 def _scalar(name: str, how: str | None = None, *, multiple: bool = False):
     """A field with one value (`multiple`: or a set of values, each its own piece)."""
     def render(value, prefixes) -> str:
-        if isinstance(value, list) and not multiple:
-            raise EventHashError(f"{name}: expected one value, got a list; give one value")
-        return "".join(_pairs(name, value, prefixes, name, how))
+        if isinstance(value, list):
+            if not multiple:
+                raise EventHashError(f"{name}: expected one value, got a list; give one value")
+            return "".join(_pairs(name, value, prefixes, name, how))
+        return _pair(name, value, prefixes, name, how)  # one piece, or none
     return render
 
 
@@ -715,20 +777,23 @@ PROPERTY_ORDER = (
 STANDARD_FIELDS = frozenset(name for name, _ in PROPERTY_ORDER) | IGNORED_FIELDS
 
 
-def prehash(event: dict, context=None, *, ignore: Iterable[str] = ()) -> str:
+def prehash(event: dict, context=None, *, ignore: Iterable[str] = (),
+            prefixes: dict[str, str] | None = None) -> str:
     """The canonical pre-hash string of one EPCIS 2.0 event in JSON/JSON-LD form.
 
     `context` is the document's @context (a URL, an object or a list); its prefixes expand
     CURIEs in keys and values. `ignore` names user extension fields to leave out (CURIEs,
-    IRIs or `{namespace}name`); standard fields cannot be left out this way."""
+    IRIs or `{namespace}name`); standard fields cannot be left out this way. `prefixes`,
+    when given, is ``context_prefixes(context)`` computed once for many events (it is
+    not changed)."""
     event = _object(event, "event")
     event_type = event.get("type", event.get("@type"))
     if not isinstance(event_type, str) or not event_type.strip():
         raise EventHashError("event: the field 'type' is missing; give the event type, "
                              "e.g. ObjectEvent")
-    prefixes = _scoped(event, context_prefixes(context))
+    prefixes = _scoped(event, context_prefixes(context) if prefixes is None else prefixes)
     ignored = frozenset(_field_name(name, prefixes) if "{" not in name else name
-                        for name in ignore)
+                        for name in ignore) if ignore else frozenset()
     pieces = ["eventType=" + event_type.strip()]
     pieces.extend(render(event[name], prefixes) for name, render in PROPERTY_ORDER
                   if event.get(name) is not None)

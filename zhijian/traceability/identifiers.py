@@ -58,7 +58,34 @@ def _component(kind: str, text: str, prefix_len: int) -> bool:
     return re.fullmatch(f"{char}{{1,{max(limit, 1)}}}", text) is not None
 
 
+def _fast_pattern(scheme: str) -> re.Pattern | None:
+    """One expression for the pure-identity (or LGTIN class) URN of a scheme whose
+    components have fixed limits, with the company prefix and the reference as groups: the
+    same components as _component checks, joined by the dots that split them."""
+    kinds, digits, _syntax = _EPC["sgtin" if scheme == "lgtin" else scheme]
+    parts = []
+    for kind in kinds.split():
+        if kind in ("S*", "C"):  # the limit depends on the company prefix
+            return None
+        parts.append({"P": r"(\d{6,12})", "D": r"(\d*)", "2": r"\d\d"}.get(kind) or (
+            rf"\d{{1,{int(kind[1:])}}}" if kind[0] == "N" else f"{_GS3A3}{{1,{int(kind[1:])}}}"))
+    head = "urn:epc:class:lgtin:" if scheme == "lgtin" else f"urn:epc:id:{scheme}:"
+    return re.compile(re.escape(head) + r"\.".join(parts))
+
+
+#: scheme -> (expression, digits of company prefix + reference) for the fast path
+_FAST = {scheme: (pattern, _EPC["sgtin" if scheme == "lgtin" else scheme][1])
+         for scheme in (*_EPC, "lgtin") if (pattern := _fast_pattern(scheme)) is not None}
+
+
 def epc_urn_problem(value: str):
+    # The common case first: a well-formed pure-identity URN or LGTIN class, recognised by
+    # one expression; anything else takes the checks below, which name the problem.
+    fast = _FAST.get(value[8:].partition(":")[2].partition(":")[0])
+    if fast is not None:
+        m = fast[0].fullmatch(value)
+        if m is not None and (fast[1] is None or len(m[1]) + len(m[2]) == fast[1]):
+            return None
     m = re.fullmatch(r"urn:epc:(id|idpat|class):([a-z0-9]+):(.*)", value)
     known = m is not None and (m[1] == "class") == (m[2] == "lgtin") and (
         m[2] in _EPC or m[2] in _EPC_OTHER or m[2] == "lgtin")

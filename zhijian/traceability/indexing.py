@@ -87,14 +87,18 @@ class Indexed:
     problems: list[tuple[tuple, str, dict]] = field(default_factory=list)
 
 
-def event_prefixes(event: dict, context) -> dict[str, str]:
+def event_prefixes(event: dict, context, document: dict[str, str] | None = None
+                   ) -> dict[str, str]:
     """The namespace prefixes in force inside an event: the standard ones, those the
-    document's @context declares, then those of the event's own @context."""
-    prefixes = context_prefixes(context)
-    if isinstance(event, dict) and "@context" in event:
-        own = context_prefixes(event["@context"])
-        prefixes.update({k: v for k, v in own.items()
-                         if k not in STANDARD_PREFIXES or v != STANDARD_PREFIXES[k]})
+    document's @context declares, then those of the event's own @context. ``document``,
+    when given, is ``context_prefixes(context)`` computed once for many events (it is not
+    changed)."""
+    if not (isinstance(event, dict) and "@context" in event):
+        return context_prefixes(context) if document is None else document
+    prefixes = context_prefixes(context) if document is None else dict(document)
+    own = context_prefixes(event["@context"])
+    prefixes.update({k: v for k, v in own.items()
+                     if k not in STANDARD_PREFIXES or v != STANDARD_PREFIXES[k]})
     return prefixes
 
 
@@ -135,11 +139,11 @@ def parse_time(text) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def index_event(event: dict, context) -> Indexed:
+def index_event(event: dict, context, *, prefixes: dict[str, str] | None = None) -> Indexed:
     """The index columns of an event that passed validation (validation.py): the type,
     action, vocabulary values, times, locations and the rows of the EPC, transaction and
-    source/destination indexes."""
-    prefixes = event_prefixes(event, context)
+    source/destination indexes. ``prefixes``: as for event_prefixes."""
+    prefixes = event_prefixes(event, context, prefixes)
     problems: list[tuple[tuple, str, dict]] = []
 
     def checked(path: tuple, value: str) -> str:

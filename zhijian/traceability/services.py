@@ -2,22 +2,25 @@
 
 A capture validates the whole payload (validation.py: every problem, each with a JSON
 pointer), computes every event's CBV 2.0 event hash ID (eventhash.py) and index columns
-(indexing.py), sorts out repeats, then stores everything in ONE transaction with one bulk
-insert per table: all the events or none. A repeated event (same eventID, or the same hash
-ID without an eventID) is idempotent: counted as a duplicate, nothing changes. The capture
-is audited once (with the SHA-256 of the document and a digest of its hash IDs, not one
-entry per event) and announced as the domain event "epcis.captured".
+(indexing.py), sorts out repeats, then stores everything in ONE transaction with one write
+per table (COPY on PostgreSQL, executemany elsewhere; docs/epcis.md §4.4): all the events
+or none. A repeated event (same eventID, or the same hash ID without an eventID) is
+idempotent: counted as a duplicate, nothing changes. The capture is audited once (with the
+SHA-256 of the document and a digest of its hash IDs, not one entry per event) and
+announced as the domain event "epcis.captured".
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +28,7 @@ from zhijian.core import audit, events
 
 from . import access
 from .choices import CaptureKind, CaptureStatus
-from .eventhash import EventHashError, document_events, hash_id, prehash
+from .eventhash import EventHashError, context_prefixes, document_events, hash_id, prehash
 from .indexing import IDENTIFIER_MAX, Indexed, index_event
 from .models import Capture, Event, EventEpc, EventKey, EventSourceDest, EventTransaction
 from .validation import DEFAULT_MAX_BYTES, Problem, validate_document, validate_event
@@ -184,12 +187,13 @@ def problem(path, code: str, **params) -> Problem:
 def capture_document(*, actor, raw: bytes) -> Capture:
     """Capture an EPCISDocument (POST /epcis/capture): all its events or none."""
     scope = access.capturer(actor)
-    result = validate_document(raw, max_bytes=max_bytes())
-    if not result.ok:
-        raise CaptureRefused(result.errors)
-    events_, context, ignore = document_events(result.document)
-    prepared = _prepare(events_, context, ignore, lambda i: ("epcisBody", "eventList", i))
-    return _capture(actor, scope, raw, prepared, CaptureKind.DOCUMENT, context, ignore)
+    with _collector_paused():
+        result = validate_document(raw, max_bytes=max_bytes())
+        if not result.ok:
+            raise CaptureRefused(result.errors)
+        events_, context, ignore = document_events(result.document)
+        prepared = _prepare(events_, context, ignore, lambda i: ("epcisBody", "eventList", i))
+        return _capture(actor, scope, raw, prepared, CaptureKind.DOCUMENT, context, ignore)
 
 
 def capture_event(*, actor, raw: bytes) -> Capture:
@@ -200,6 +204,23 @@ def capture_event(*, actor, raw: bytes) -> Capture:
         raise CaptureRefused(result.errors)
     prepared = _prepare([result.document], None, frozenset(), lambda i: ())
     return _capture(actor, scope, raw, prepared, CaptureKind.EVENT, None, frozenset())
+
+
+@contextmanager
+def _collector_paused():
+    """A document of 1,000 events parses into some 60,000 objects that live until the
+    capture ends and that reference counting frees; the cyclic garbage collector finds
+    nothing among them (JSON has no cycles) but, triggered by their number, traverses
+    every live object of the process again and again. It is paused for one capture and
+    resumed after, if it was running (as zhijian.reports.services does for verification)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -220,14 +241,19 @@ class _Prepared:
         return self.indexed.error_declaration
 
 
+#: json.dumps(event, ensure_ascii=False), with the encoder made once
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _prepare(items: list, context, ignore, base) -> list[_Prepared]:
     """Hash and index every event; refuse with every problem found."""
     problems: list[Problem] = []
     prepared = []
+    prefixes = context_prefixes(context)  # the document's, once for all its events
     for i, ev in enumerate(items):
         path = base(i)
         try:
-            digest = hash_id(prehash(ev, context, ignore=ignore))
+            digest = hash_id(prehash(ev, context, ignore=ignore, prefixes=prefixes))
         except EventHashError as exc:
             problems.append(problem(path, "event.unhashable", detail=str(exc)))
             continue
@@ -237,11 +263,11 @@ def _prepare(items: list, context, ignore, base) -> list[_Prepared]:
         if len(event_id) > IDENTIFIER_MAX:
             problems.append(problem(path + ("eventID",), "identifier.too_long",
                                     length=len(event_id), limit=IDENTIFIER_MAX))
-        indexed = index_event(ev, context)
+        indexed = index_event(ev, context, prefixes=prefixes)
         problems.extend(problem(path + sub, code, **params)
                         for sub, code, params in indexed.problems)
         prepared.append(_Prepared(path, ev, event_id, explicit, digest, indexed,
-                                  data=json.dumps(ev, ensure_ascii=False)))
+                                  data=_dumps(ev)))
     if problems:
         raise CaptureRefused(problems)
     return prepared
@@ -268,9 +294,6 @@ class _Plan:
 
 #: Values per IN (...) list: under SQLite's 999 parameters.
 CHUNK = 900
-#: Event rows per INSERT: one parameter per column and row (JSONTextField) must stay under
-#: PostgreSQL's 65,535 parameters of a statement.
-EVENT_BATCH = 2000
 
 
 def _plan(prepared: list[_Prepared]) -> _Plan:
@@ -280,11 +303,7 @@ def _plan(prepared: list[_Prepared]) -> _Plan:
     hashes = {p.hash_id for p in prepared}
     by_id: dict[str, _Known] = {}
     by_hash: dict[str, _Known] = {}
-    keys = set()  # one index lookup per column and CHUNK events, not one per event
-    for column, wanted in (("event_id", ids), ("hash_id", hashes)):
-        for chunk in _chunks(sorted(wanted), CHUNK):
-            keys |= set(EventKey.objects.filter(**{f"{column}__in": chunk})
-                        .values_list("event_id", "hash_id"))
+    keys = _stored_keys(ids, hashes)
     if keys:  # repeats: rare, and the only time stored events are read
         wanted = sorted({event_id for event_id, _hash in keys})
         for chunk in _chunks(wanted, CHUNK):
@@ -332,6 +351,33 @@ def _plan(prepared: list[_Prepared]) -> _Plan:
     return plan
 
 
+def _stored_keys(ids: set[str], hashes: set[str]) -> set[tuple[str, str]]:
+    """(eventID, hash ID) of the stored events with one of these eventIDs or hash IDs: one
+    index lookup per column, the values sent as one array (PostgreSQL) or one JSON text
+    (SQLite) rather than as one parameter each."""
+    table = connection.ops.quote_name(EventKey._meta.db_table)
+    if connection.vendor == "postgresql":
+        wanted = "= ANY(%s)"
+    elif connection.vendor == "sqlite":
+        wanted = "IN (SELECT value FROM json_each(%s))"
+    else:  # another database: Django's IN lists, CHUNK values each
+        keys = set()
+        for column, values in (("event_id", ids), ("hash_id", hashes)):
+            for chunk in _chunks(sorted(values), CHUNK):
+                keys |= set(EventKey.objects.filter(**{f"{column}__in": chunk})
+                            .values_list("event_id", "hash_id"))
+        return keys
+    keys = set()
+    with connection.cursor() as cursor:
+        for column, values in (("event_id", ids), ("hash_id", hashes)):
+            values = sorted(values)
+            cursor.execute(f"SELECT event_id, hash_id FROM {table} "  # noqa: S608
+                           f"WHERE {column} {wanted}",
+                           [values if connection.vendor == "postgresql" else json.dumps(values)])
+            keys.update(cursor.fetchall())
+    return keys
+
+
 def _declared(data: str, declaration: dict) -> str:
     """An event's JSON with an error declaration added (or replacing one)."""
     event = json.loads(data)
@@ -376,35 +422,8 @@ def _store(actor, scope, raw: bytes, prepared: list[_Prepared], kind, context,
         hashes_digest=digest, context=context, ignore_fields=sorted(ignore),
         created_at=now, finished_at=now,
     )
-    rows = Event.objects.bulk_create([
-        Event(event_id=p.event_id, hash_id=p.hash_id, type=p.indexed.type,
-              action=p.indexed.action, biz_step=p.indexed.biz_step,
-              disposition=p.indexed.disposition, event_time=p.indexed.event_time,
-              event_timezone_offset=p.indexed.event_timezone_offset, record_time=now,
-              read_point=p.indexed.read_point, biz_location=p.indexed.biz_location,
-              error_declaration=p.indexed.error_declaration, data=p.data, capture=capture,
-              org=org)
-        for p in plan.new
-    ], batch_size=EVENT_BATCH)
-    EventKey.objects.bulk_create([
-        EventKey(event_id=p.event_id, hash_id=p.hash_id, event_time=p.indexed.event_time)
-        for p in plan.new
-    ])
-    EventEpc.objects.bulk_create([
-        EventEpc(event_id=row.pk, role=role, epc=epc, quantity=quantity, uom=uom)
-        for row, p in zip(rows, plan.new, strict=True)
-        for role, epc, quantity, uom in p.indexed.epcs
-    ])
-    EventTransaction.objects.bulk_create([
-        EventTransaction(event_id=row.pk, type=kind_, identifier=value)
-        for row, p in zip(rows, plan.new, strict=True)
-        for kind_, value in p.indexed.transactions
-    ])
-    EventSourceDest.objects.bulk_create([
-        EventSourceDest(event_id=row.pk, kind=side, type=kind_, identifier=value)
-        for row, p in zip(rows, plan.new, strict=True)
-        for side, kind_, value in p.indexed.source_dest
-    ])
+    if plan.new:
+        _insert(capture, plan.new, now, org)
     for stored in plan.declared:  # rare: error declarations for events stored before
         stored.data = _declared(Event.objects.values_list("data", flat=True).get(pk=stored.pk),
                                 stored.error_declaration)
@@ -418,6 +437,62 @@ def _store(actor, scope, raw: bytes, prepared: list[_Prepared], kind, context,
     #: stored before, for a repeat); not a column: for the caller only.
     capture.event_ids = plan.event_ids
     return capture
+
+
+#: The columns each capture writes, per table, in the order of the rows built below.
+EVENT_COLUMNS = ("event_id", "hash_id", "type", "action", "biz_step", "disposition", "event_time",
+                 "event_timezone_offset", "record_time", "read_point", "biz_location",
+                 "error_declaration", "data", "capture_id", "org")
+KEY_COLUMNS = ("event_id", "hash_id", "event_time")
+EPC_COLUMNS = ("event_id", "role", "epc", "quantity", "uom")
+TRANSACTION_COLUMNS = ("event_id", "type", "identifier")
+SOURCE_DEST_COLUMNS = ("event_id", "kind", "type", "identifier")
+
+
+def _insert(capture: Capture, new: list[_Prepared], now, org: str) -> None:
+    """Write the new events and their key and index rows: on PostgreSQL one COPY per table,
+    elsewhere one executemany per table (the rows a bulk_create would write, without its
+    per-object work). The event IDs the database assigns are read back in insertion order,
+    which is the payload's order, to link the index rows."""
+    timestamp = connection.ops.adapt_datetimefield_value  # as the ORM sends a DateTimeField
+    recorded = timestamp(now)
+    times = [timestamp(p.indexed.event_time) for p in new]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        _write(cursor, Event, EVENT_COLUMNS, [
+            (p.event_id, p.hash_id, x.type, x.action, x.biz_step, x.disposition, time,
+             x.event_timezone_offset, recorded, x.read_point, x.biz_location,
+             None if x.error_declaration is None else json.dumps(x.error_declaration),
+             p.data, capture.pk, org)
+            for p, time in zip(new, times, strict=True) for x in (p.indexed,)])
+        _write(cursor, EventKey, KEY_COLUMNS, [
+            (p.event_id, p.hash_id, time) for p, time in zip(new, times, strict=True)])
+        table = connection.ops.quote_name(Event._meta.db_table)
+        cursor.execute(f"SELECT id FROM {table} WHERE capture_id = %s ORDER BY id",  # noqa: S608
+                       [capture.pk])
+        pks = [pk for (pk,) in cursor.fetchall()]
+        if len(pks) != len(new):  # cannot happen: the rows were written just now
+            raise AssertionError(f"capture {capture.pk}: {len(pks)} event rows, {len(new)} sent")
+        _write(cursor, EventEpc, EPC_COLUMNS, [
+            (pk, *row) for pk, p in zip(pks, new, strict=True) for row in p.indexed.epcs])
+        _write(cursor, EventTransaction, TRANSACTION_COLUMNS, [
+            (pk, *row) for pk, p in zip(pks, new, strict=True)
+            for row in p.indexed.transactions])
+        _write(cursor, EventSourceDest, SOURCE_DEST_COLUMNS, [
+            (pk, *row) for pk, p in zip(pks, new, strict=True) for row in p.indexed.source_dest])
+
+
+def _write(cursor, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    quote = connection.ops.quote_name  # table and column names of the models, not input
+    table = f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        values = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} VALUES ({values})", rows)  # noqa: S608
 
 
 def _division(actor, scope) -> str:

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from zhijian.core import audit
-from zhijian.demo import build, inspections, plan, quality
+from zhijian.demo import build, inspections, plan, quality, recall, supply_chain
 
 
 def _count(value: str) -> int:
@@ -24,8 +24,9 @@ def _count(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build the demo province (departments, responsibility matrix, inspectors, labs, "
-        "user units, the cable story, N synthetic market entities and three random "
-        "inspection plans, drawn and partly inspected) in the database "
+        "user units, the cable story, N synthetic market entities, three random "
+        "inspection plans, drawn and partly inspected, and a multi-tier supply chain of "
+        "EPCIS events) in the database "
         "named by DATABASE_URL, print one login per role, and serve it. Deterministic for "
         "a given --seed; running it again adds nothing."
     )
@@ -34,6 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--entities", type=_count, default=2000, metavar="N",
                             help="number of synthetic market entities (default 2000; "
                                  "a few hundred up to 1,000,000)")
+        parser.add_argument("--chain-events", type=_count, default=supply_chain.DEFAULT_EVENTS,
+                            metavar="N",
+                            help="EPCIS events of the demo supply chain (default "
+                                 f"{supply_chain.DEFAULT_EVENTS}; up to 1,000,000 and more)")
         parser.add_argument("--seed", type=int, default=2017,
                             help="random seed; the same seed gives the same province "
                                  "(default 2017)")
@@ -45,7 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000",
                             help="address for the web server (default 127.0.0.1:8000)")
 
-    def handle(self, *args, entities, seed, no_serve, reset, addr, **options):
+    def handle(self, *args, entities, seed, no_serve, reset, addr, chain_events=None,
+               **options):
         if settings.PRODUCTION:
             raise CommandError("The demo does not run in the production profile: it creates "
                                "accounts with a published password.")
@@ -80,6 +86,17 @@ class Command(BaseCommand):
         say(f"  market entities: {created} added")
         inspections.inspections_build(seed=seed, log=lambda m: say("  " + m))
         quality.quality_build(seed=seed, log=lambda m: say("  " + m))
+        if chain_events is None:
+            chain_events = supply_chain.DEFAULT_EVENTS
+        bar = tqdm(total=max(chain_events, supply_chain.story_size(seed)),
+                   desc="supply chain", unit=" events", file=sys.stderr,
+                   disable=verbosity == 0, dynamic_ncols=True)
+        try:
+            supply_chain.supply_chain_build(seed=seed, events=chain_events,
+                                            log=lambda m: say("  " + m), progress=bar.update)
+        finally:
+            bar.close()
+        recall.recall_build(seed=seed, log=lambda m: say("  " + m))
         checkpoint = audit.checkpoint_create()
         if checkpoint is not None:
             say(f"  audit checkpoint signed at entry {checkpoint.seq}")
@@ -94,6 +111,8 @@ class Command(BaseCommand):
     def print_logins(self, addr: str) -> None:
         rows = [("role", "username", "password", "who")]
         rows += [(p.role, p.username, plan.PASSWORD, p.label) for p in plan.PERSONAS]
+        rows += [("enterprise", username, plan.PASSWORD, label)
+                 for username, label in supply_chain.PRINTED_LOGINS]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         out = self.stdout
         out.write("")
