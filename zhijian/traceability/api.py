@@ -10,6 +10,8 @@ mounted by config/api_urls.py.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,17 +19,25 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from zhijian.inspections.api import choice_field
+
 from . import access, tracing
 from .trace_views import TraceForm, describe
 
 
+def _values(*values: str) -> SimpleNamespace:
+    """Plain choice values in the shape choice_field takes (values, choices)."""
+    return SimpleNamespace(values=list(values), choices=[(v, v) for v in values])
+
+
 class NodeSerializer(serializers.Serializer):
     identifier = serializers.CharField()
-    kind = serializers.ChoiceField(["batch", "instance", "container", "class", "other"])
+    kind = choice_field(_values("batch", "instance", "container", "class", "other"),
+                        "TraceNodeKindEnum")
     gtin = serializers.CharField(help_text="GTIN-14, or empty")
     lot = serializers.CharField()
     serial = serializers.CharField()
-    side = serializers.ChoiceField(["start", "backward", "forward"])
+    side = choice_field(_values("start", "backward", "forward"), "TraceNodeSideEnum")
     depth = serializers.IntegerField(help_text="hops from the start")
     product = serializers.CharField(help_text="registered product of the GTIN, or empty")
     maker = serializers.CharField(help_text="its maker, or empty")
@@ -37,7 +47,8 @@ class LinkSerializer(serializers.Serializer):
     src = serializers.CharField(help_text="input, or child (the goods)")
     dst = serializers.CharField(help_text="output, or parent (the container)")
     event = serializers.IntegerField()
-    kind = serializers.ChoiceField(["transformation", "aggregation", "association"])
+    kind = choice_field(_values("transformation", "aggregation", "association"),
+                        "TraceLinkKindEnum")
     quantity = serializers.FloatField(allow_null=True, help_text="of src")
     uom = serializers.CharField()
 
@@ -79,7 +90,7 @@ class StopSerializer(serializers.Serializer):
     identifier = serializers.CharField()
     place = serializers.CharField()
     party = serializers.CharField()
-    kind = serializers.ChoiceField(["shipped_to", "received", "installed", "held"])
+    kind = choice_field(_values("shipped_to", "received", "installed", "held"), "TraceStopKindEnum")
     quantity = serializers.FloatField(allow_null=True)
     uom = serializers.CharField()
     tier = serializers.IntegerField()
@@ -96,7 +107,7 @@ class PlaceSerializer(serializers.Serializer):
     public = serializers.BooleanField()
 
 
-class ReportSerializer(serializers.Serializer):
+class TraceReportSerializer(serializers.Serializer):
     identifier = serializers.CharField(help_text="the batch")
     number = serializers.CharField()
     lab = serializers.CharField()
@@ -115,7 +126,7 @@ class TraceSerializer(serializers.Serializer):
     steps = StepSerializer(many=True)
     stops = StopSerializer(many=True)
     places = PlaceSerializer(many=True)
-    reports = ReportSerializer(many=True)
+    reports = TraceReportSerializer(many=True)
 
 
 def _pairs(pairs) -> list[dict]:
