@@ -293,6 +293,40 @@ def walk(*, start: Iterable[str], fetch: Callable[[set[str]], Fetched],
             found = grouped[key] = [r for r in by_event[row.event] if r.role in roles]
         return found
 
+    def expand(frontier: set[str], done: set[str], side: str, depth: int) -> set[str]:
+        """One level of the walk on one side: forward from inputs to outputs and from
+        children to their container; backward the other way. The next frontier."""
+        forward_side = side == "forward"
+        following: set[str] = set()
+        for x in sorted(frontier):
+            if x in done or truncated:
+                continue
+            done.add(x)
+            for row in by_identifier.get(x, ()):
+                kind = events[row.event].type
+                if kind == TRANSFORMATION:
+                    mine, theirs = ((INPUT_ROLES, OUTPUT_ROLES) if forward_side
+                                    else (OUTPUT_ROLES, INPUT_ROLES))
+                elif kind in CONTAINMENT:
+                    mine, theirs = ((CHILD_ROLES, PARENT_ROLES) if forward_side
+                                    else (PARENT_ROLES, CHILD_ROLES))
+                else:
+                    continue
+                if row.role not in mine:
+                    continue
+                for other in others(row, theirs):
+                    if other.identifier == x:
+                        continue
+                    if forward_side:
+                        link(row, other, kind)
+                    else:
+                        link(other, row, kind)
+                    if not reach(other.identifier, side, depth + 1):
+                        break
+                    if other.identifier not in done:
+                        following.add(other.identifier)
+        return following
+
     depth = 0
     while (fwd or bwd) and not truncated:
         load(fwd | bwd)
@@ -315,49 +349,7 @@ def walk(*, start: Iterable[str], fetch: Callable[[set[str]], Fetched],
             if backward:
                 bwd |= found
             load(found)
-        next_fwd: set[str] = set()
-        next_bwd: set[str] = set()
-        for x in sorted(fwd):
-            if x in fwd_done or truncated:
-                continue
-            fwd_done.add(x)
-            for row in by_identifier.get(x, ()):
-                kind = events[row.event].type
-                if kind == TRANSFORMATION and row.role in INPUT_ROLES:
-                    targets = others(row, OUTPUT_ROLES)
-                elif kind in CONTAINMENT and row.role in CHILD_ROLES:
-                    targets = others(row, PARENT_ROLES)
-                else:
-                    continue
-                for dst in targets:
-                    if dst.identifier == x:
-                        continue
-                    link(row, dst, kind)
-                    if not reach(dst.identifier, "forward", depth + 1):
-                        break
-                    if dst.identifier not in fwd_done:
-                        next_fwd.add(dst.identifier)
-        for x in sorted(bwd):
-            if x in bwd_done or truncated:
-                continue
-            bwd_done.add(x)
-            for row in by_identifier.get(x, ()):
-                kind = events[row.event].type
-                if kind == TRANSFORMATION and row.role in OUTPUT_ROLES:
-                    sources = others(row, INPUT_ROLES)
-                elif kind in CONTAINMENT and row.role in PARENT_ROLES:
-                    sources = others(row, CHILD_ROLES)
-                else:
-                    continue
-                for src in sources:
-                    if src.identifier == x:
-                        continue
-                    link(src, row, kind)
-                    if not reach(src.identifier, "backward", depth + 1):
-                        break
-                    if src.identifier not in bwd_done:
-                        next_bwd.add(src.identifier)
-        fwd, bwd = next_fwd, next_bwd
+        fwd, bwd = expand(fwd, fwd_done, "forward", depth), expand(bwd, bwd_done, "backward", depth)
         depth += 1
     # The rows of the last level's nodes (found but not expanded) are still wanted for the
     # steps; a truncated walk shows what it has.
