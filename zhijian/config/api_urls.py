@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from zhijian.core.api import CheckpointViewSet, PublicKeyViewSet
 from zhijian.core.errors import api_not_found
+from zhijian.credit import api as credit
 from zhijian.inspections import api as inspections
 from zhijian.procurement import api as procurement
 from zhijian.recalls import api as recalls
@@ -38,6 +39,7 @@ urlpatterns = [
     *procurement.router.urls,  # supplier lists, deliveries, acceptance (procurement/api.py)
     *recalls.router.urls,  # recalls, their items and notices (recalls/api.py)
     *trace.router.urls,  # trace backward and forward (traceability/api.py)
+    *[u for r in credit.routers for u in r.urls],  # quality credit (credit/api/)
     # Last: an unknown path under /api/v1/ answers in the API's error format even with
     # DEBUG on (Django's technical 404 page is HTML). Only paths ending in "/" match, so
     # CommonMiddleware's APPEND_SLASH redirect still works for known endpoints.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "zhijian.procurement",
     "zhijian.traceability",
     "zhijian.recalls",
+    "zhijian.credit",
     "zhijian.portal",
     "zhijian.web",
     "zhijian.demo",

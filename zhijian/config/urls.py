@@ -21,12 +21,14 @@ urlpatterns = [
     path("work/trace/", include("zhijian.traceability.trace_urls")),
     path("work/traceability/", include("zhijian.traceability.web_urls")),
     path("work/recalls/", include("zhijian.recalls.urls")),
+    path("work/credit/", include("zhijian.credit.urls")),
     path("work/", include("zhijian.web.urls")),
     path("epcis/", include("zhijian.traceability.urls")),
     # GS1 Digital Link paths (/01/<GTIN>/10/<lot>, ...): the public trace page a product's
     # QR label opens.
     path("", include("zhijian.traceability.public_urls")),
     path("recalls/", include("zhijian.recalls.public_urls")),
+    path("credit/", include("zhijian.credit.public_urls")),
     path("", include("zhijian.portal.urls")),
 ]
 
