@@ -19,8 +19,12 @@ def change_days() -> list[dt.date]:
     return sorted({r.effective for key in RULE_KEYS for r in rules.versions(key)})
 
 
-def test_the_three_credit_keys_are_defined():
-    assert [k for k in rules.keys() if k.startswith("credit.")] == sorted(RULE_KEYS)
+def test_the_credit_keys_are_defined():
+    """The three keys of the classification (scoring.RULE_KEYS) and those of the list
+    procedure, the commitment statement and the supervision per class."""
+    assert [k for k in rules.keys() if k.startswith("credit.")] == sorted(
+        [*RULE_KEYS, "credit.blacklist_procedure", "credit.commitment_statement",
+         "credit.supervision"])
 
 
 def test_the_first_versions_take_effect_with_order_44():
@@ -96,3 +100,27 @@ def test_the_blacklist_reference_says_the_system_only_proposes():
     reference = rules.get("credit.blacklist_criteria", D(2026, 6, 30)).reference
     assert "系统不自动列入" in reference
     assert "较重行政处罚" in reference
+
+
+def test_a_credit_rule_change_without_an_effective_date_is_refused(tmp_path):
+    """A new version of a credit rule must say from when it applies: the rule files are
+    refused at load, naming the rule and what is missing."""
+    import json
+    import shutil
+
+    src = rules.RULES_DIR
+    for f in src.glob("*.json"):
+        shutil.copy(f, tmp_path / f.name)
+    data = json.loads((src / "credit.json").read_text(encoding="utf-8"))
+    versions = data["rules"]["credit.classes"]["versions"]
+    change = dict(versions[-1], version="2027-01-01")
+    del change["effective"]
+    versions.append(change)
+    (tmp_path / "credit.json").write_text(json.dumps(data, ensure_ascii=False),
+                                          encoding="utf-8")
+    with pytest.raises(rules.RuleDataError) as err:
+        rules.load(tmp_path)
+    assert "credit.classes" in str(err.value)
+    assert "effective" in str(err.value)
+    # The shipped files themselves still load.
+    assert rules.load(src).get("credit.classes", D(2026, 1, 1)).version == "2021-09-01"

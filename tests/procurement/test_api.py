@@ -173,8 +173,10 @@ CASES = [
          S(401, 200, 404, 404, 404, 404, 200, 404, 200)),
     Case("supplier:retrieve", "get", url("suppliers", "steel"), UNIT_ONLY,
          label="other-firm"),
+    # The listing, and the credit check (joint punishment) made before it and settled
+    # with its decision after it (credit/services/measures.py).
     Case("supplier:create", "post", url("suppliers"),
-         S(401, 403, 404, 404, 404, 404, 404, 404, 201), writes=1,
+         S(401, 403, 404, 404, 404, 404, 404, 404, 201), writes=3,
          body=lambda g: {"supplier_list": g["lists"]["steel"].pk,
                          "entity": g["xian_builder"].uscc}),
     Case("supplier:appeal", "post", url("suppliers", "cable", "appeal/"),

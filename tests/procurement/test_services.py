@@ -19,6 +19,7 @@ from tests.procurement.conftest import cable_report, delivery_data
 from zhijian.core import audit
 from zhijian.core.access import Denied
 from zhijian.core.models import AuditEntry, OutboxEvent
+from zhijian.credit.models import CreditCheck
 from zhijian.procurement import services
 from zhijian.procurement.models import (
     Appeal,
@@ -118,10 +119,22 @@ def test_a_supplier_with_a_revoked_report_cannot_be_added(pworld, user_unit_user
     report = cable_report(pworld, producer=maker, number="T2026-R0001")
     revoke(report, pworld)
     day = timezone.localdate()
-    assert refused(ValidationError, services.supplier_add, actor=user_unit_user,
-                   list_id=pworld["cable_list"].pk, entity_id=maker.pk) == {"entity": [
-        f"西安另一电缆有限公司 cannot be put on the list: Test report revoked: T2026-R0001 "
-        f"{day.isoformat()} (hard rule hard.revoked_report)."]}
+    before = state()
+    with override("en"), pytest.raises(ValidationError) as info:
+        services.supplier_add(actor=user_unit_user, list_id=pworld["cable_list"].pk,
+                              entity_id=maker.pk)
+    reason = (f"西安另一电缆有限公司 cannot be put on the list: Test report revoked: "
+              f"T2026-R0001 {day.isoformat()} (hard rule hard.revoked_report).")
+    assert info.value.message_dict == {"entity": [reason]}
+    # Nothing of the list changed; only the credit check made before the listing stays
+    # stored, with the refusal as its decision (audited when made and when settled).
+    after = state()
+    assert after == {**before, "audit": before["audit"] + 2, "events": before["events"] + 1}
+    check = CreditCheck.objects.get(uscc=maker.uscc)
+    assert (check.uscc, check.outcome, check.object_type, check.object_id) == (
+        maker.uscc, "clear", "", "")
+    assert check.decision == (
+        f"Not put on the qualified-supplier list for 电线电缆 of 西安测试地铁有限公司: {reason}")
 
 
 def test_lists_of_other_units_are_absent(pworld, user_unit_user, enterprise_user, admin_user):

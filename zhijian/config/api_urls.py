@@ -12,6 +12,7 @@ from zhijian.recalls import api as recalls
 from zhijian.registry import api as registry
 from zhijian.reports import api as reports
 from zhijian.reports import public_api as reports_public
+from zhijian.reports import signal_api as report_signals
 from zhijian.sampling import api as sampling
 from zhijian.traceability import api as trace
 
@@ -36,6 +37,7 @@ urlpatterns = [
     *sampling.router.urls,  # supervisory sampling (sampling/api.py)
     *reports.router.urls,  # test reports, keys, instruments, hazards (reports/api.py)
     *reports_public.router.urls,  # public report verification (reports/public_api.py)
+    *report_signals.router.urls,  # fake-report signals for regulators (reports/signal_api.py)
     *procurement.router.urls,  # supplier lists, deliveries, acceptance (procurement/api.py)
     *recalls.router.urls,  # recalls, their items and notices (recalls/api.py)
     *trace.router.urls,  # trace backward and forward (traceability/api.py)

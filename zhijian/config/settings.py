@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
     "inspection-results": {"task": "inspections.results_publish_due_task", "schedule": 3600.0},
     "sampling-results": {"task": "sampling.samples_publish_due_task", "schedule": 3600.0},
     "supplier-standing": {"task": "procurement.suppliers_rerate_task", "schedule": 86400.0},
+    # Nightly re-rating of every entity's credit class (records expire without an event).
+    "credit-rerate": {"task": "credit.ratings_rerate_task", "schedule": 86400.0},
+    "credit-blacklist-expire": {"task": "credit.blacklist_expire_task", "schedule": 86400.0},
 }
 
 # Audit checkpoints are signed with an Ed25519 key. In production the key comes from a

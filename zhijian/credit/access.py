@@ -16,7 +16,7 @@ def records_visible_to(user, qs):
     if scope.is_admin:
         return qs
     if scope.is_regulator:
-        return qs.filter(entity__division_id__startswith=scope.prefix)
+        return qs.filter(entity__division__code__startswith=scope.prefix)
     if scope.role == "enterprise":
         from django.db.models import Q
 
@@ -48,7 +48,64 @@ def entities_visible_to(user, qs):
     if scope.is_admin:
         return qs
     if scope.is_regulator:
-        return qs.filter(division_id__startswith=scope.prefix)
+        return qs.filter(division__code__startswith=scope.prefix)
     if scope.role == "enterprise":
         return qs.filter(pk=scope.org_id)
+    return qs.none()
+
+
+def penalties_visible_to(user, qs):
+    """Penalty decisions are public by law while in force (《企业信息公示暂行条例》 art. 6):
+    regulators see those of their jurisdiction, a firm its own, everyone else those in
+    force."""
+    from django.db.models import Q
+
+    scope = scope_of(user)
+    if scope.is_admin:
+        return qs
+    if scope.is_regulator:
+        return qs.filter(entity__division__code__startswith=scope.prefix)
+    if scope.role == "enterprise":
+        return qs.filter(Q(entity_id=scope.org_id) | Q(status="in_force"))
+    return qs.filter(status="in_force")
+
+
+def commitments_visible_to(user, qs):
+    """Credit commitments are public (国办发〔2019〕35号): everyone sees them; the lists of
+    regulators are scoped to their jurisdiction."""
+    scope = scope_of(user)
+    if scope.is_regulator:
+        return qs.filter(entity__division__code__startswith=scope.prefix)
+    return qs
+
+
+def may_see_evidence(user, record) -> bool:
+    """Evidence files (decision documents, proof of a breach) are for the officers of the
+    firm's jurisdiction and the firm itself."""
+    return covers_entity(user, record.entity) or is_own_entity(user, record.entity)
+
+
+def blacklist_visible_to(user, qs=None):
+    """List cases (and, through `prefix`, repairs): regulators those of the firms in their
+    jurisdiction, a firm its own, administrators all; nobody else (the public sees the
+    listing through its public credit record)."""
+    from .models import BlacklistEntry
+
+    return _cases(user, BlacklistEntry.objects.all() if qs is None else qs)
+
+
+def repairs_visible_to(user, qs=None):
+    from .models import RepairApplication
+
+    return _cases(user, RepairApplication.objects.all() if qs is None else qs)
+
+
+def _cases(user, qs):
+    scope = scope_of(user)
+    if scope.is_admin:
+        return qs
+    if scope.is_regulator:
+        return qs.filter(entity__division__code__startswith=scope.prefix)
+    if scope.role == "enterprise":
+        return qs.filter(entity_id=scope.org_id)
     return qs.none()

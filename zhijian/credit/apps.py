@@ -9,3 +9,7 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         from . import handlers  # noqa: F401  (event subscribers register themselves)
+        from .services.measures import register_procurement_hooks
+
+        # Supplier standings count penalties and list cases; listings get a credit check.
+        register_procurement_hooks()

@@ -151,6 +151,24 @@ class SupplierSerializer(serializers.ModelSerializer):
         return supplier.note if (scope.is_admin or scope.role == "user_unit") else None
 
 
+class ScreenSerializer(serializers.Serializer):
+    """A check made before the listing (the credit check of joint punishment measures)."""
+
+    name = serializers.CharField()
+    ref = serializers.CharField(help_text=gettext_lazy("the stored check's id"))
+    refused = serializers.BooleanField()
+    flagged = serializers.BooleanField()
+    flags = serializers.ListField(child=serializers.CharField(),
+                                  help_text=gettext_lazy("why the supplier is flagged"))
+
+
+class SupplierAddedSerializer(SupplierSerializer):
+    screens = ScreenSerializer(many=True, read_only=True)
+
+    class Meta(SupplierSerializer.Meta):
+        fields = [*SupplierSerializer.Meta.fields, "screens"]
+
+
 class SupplierCreateSerializer(serializers.Serializer):
     supplier_list = serializers.IntegerField(help_text=gettext_lazy("list id"))
     entity = serializers.SlugRelatedField(
@@ -188,16 +206,19 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             "supplier_list__user_unit", "supplier_list__category", "entity").order_by(
             "supplier_list__category__code", "entity__name", "id")
 
-    @extend_schema(request=SupplierCreateSerializer, responses={201: SupplierSerializer})
+    @extend_schema(request=SupplierCreateSerializer, responses={201: SupplierAddedSerializer})
     def create(self, request, *args, **kwargs):
-        """Put a supplier on a list; refused, with the reasons, when a hard rule trips."""
+        """Put a supplier on a list; refused, with the reasons, when a joint punishment
+        measure refuses it (the credit check stays stored) or a hard rule trips; a
+        flagging measure lets it on with its reasons in `screens`."""
         ser = SupplierCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         s = service_call(services.supplier_add, actor=request.user,
                          list_id=d["supplier_list"], entity_id=d["entity"].pk, note=d["note"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=s.pk)).data,
-                        status=201)
+        data = self.get_serializer(self.get_queryset().get(pk=s.pk)).data
+        data["screens"] = ScreenSerializer(getattr(s, "screens", []), many=True).data
+        return Response(data, status=201)
 
     @extend_schema(request=AppealFileSerializer, responses={201: AppealSerializer})
     @decorators.action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -196,12 +197,37 @@ def _lock_own_list(actor, list_id) -> SupplierList:
     return sl
 
 
-@transaction.atomic
-def supplier_add(*, actor, list_id, entity_id, note: str = "",
-                 now: dt.datetime | None = None) -> Supplier:
-    """Put a supplier on the list, rated at once; refused, with the reasons, when a hard
-    rule trips now."""
-    sl = _lock_own_list(actor, list_id)
+@dataclass
+class ScreenResult:
+    """What one listing screen (LISTING_SCREENS) found about a supplier put forward: it
+    refuses the listing, or lets it through flagged, with its reasons as sentences.
+    `settle(supplier=..., decision=...)` stores what was decided (supplier None: refused)."""
+
+    name: str
+    refused: bool
+    flagged: bool
+    refusals: list[str]
+    flags: list[str]
+    settle: Callable[..., None]
+    ref: object = None
+
+
+#: Screens run before a supplier is put on a list, each in its own transaction, so that
+#: what they store (the quality-credit module's credit check of joint punishment
+#: measures) stays stored whether the listing is then refused or made. Each is called with
+#: keyword arguments actor, supplier_list, entity and on, and returns a ScreenResult. The
+#: quality-credit module appends its screen in its AppConfig.ready().
+LISTING_SCREENS: list[Callable[..., ScreenResult]] = []
+
+
+def _listing_target(actor, list_id, entity_id, *, lock: bool) -> tuple[SupplierList, MarketEntity]:
+    if lock:
+        sl = _lock_own_list(actor, list_id)
+    else:
+        sl = access.get_or_404(access.lists_visible_to(actor).select_related(
+            "category", "user_unit"), list_id)
+        if not access.is_unit_of(actor, sl.user_unit_id):
+            raise Denied(_("Only the user unit that keeps this list can change it."))
     entity = MarketEntity.objects.filter(pk=entity_id).first() if str(
         entity_id).isdigit() else None
     if entity is None:
@@ -210,7 +236,55 @@ def supplier_add(*, actor, list_id, entity_id, note: str = "",
     if sl.suppliers.filter(entity=entity).exists():
         raise ValidationError({"entity": _("%(name)s is already on this list.") % {
             "name": entity.name}})
+    return sl, entity
+
+
+def _decision(sl: SupplierList, supplier: Supplier | None, refusal: str = "") -> str:
+    where = {"category": sl.category.name, "unit": sl.user_unit.name}
+    if supplier is None:
+        return _("Not put on the qualified-supplier list for %(category)s of %(unit)s: "
+                 "%(reason)s") % {**where, "reason": refusal}
+    return _("Put on the qualified-supplier list for %(category)s of %(unit)s as %(standing)s "
+             "(score %(score)d).") % {**where, "standing": supplier.get_standing_display(),
+                                     "score": supplier.score}
+
+
+def supplier_add(*, actor, list_id, entity_id, note: str = "",
+                 now: dt.datetime | None = None) -> Supplier:
+    """Put a supplier on the list, rated at once; refused, with the reasons, when a
+    listing screen refuses it (a joint punishment measure) or a hard rule trips now.
+
+    The screens run first, each in its own transaction; the listing is then tried in
+    another, and what was decided is stored with each screen's result in a third. The
+    supplier returned carries the screens' results as `screens`."""
     now = now or timezone.now()
+    day = timezone.localdate(now)
+    sl, entity = _listing_target(actor, list_id, entity_id, lock=False)
+    screens = [screen(actor=actor, supplier_list=sl, entity=entity, on=day)
+               for screen in LISTING_SCREENS]
+    try:
+        supplier = _supplier_add(actor=actor, list_id=sl.pk, entity_id=entity.pk, note=note,
+                                 now=now, screens=screens)
+    except ValidationError as exc:
+        refusal = " ".join(m for msgs in exc.message_dict.values() for m in msgs) if hasattr(
+            exc, "error_dict") else " ".join(exc.messages)
+        for screen in screens:
+            screen.settle(supplier=None, decision=_decision(sl, None, refusal))
+        raise
+    for screen in screens:
+        screen.settle(supplier=supplier, decision=_decision(sl, supplier))
+    supplier.screens = screens
+    return supplier
+
+
+@transaction.atomic
+def _supplier_add(*, actor, list_id, entity_id, note, now, screens) -> Supplier:
+    sl, entity = _listing_target(actor, list_id, entity_id, lock=True)
+    refusals = [line for s in screens if s.refused for line in s.refusals]
+    if refusals:
+        raise ValidationError({"entity": _(
+            "%(name)s cannot be put on the list: joint punishment measures apply: "
+            "%(reasons)s") % {"name": entity.name, "reasons": " ".join(refusals)}})
     rating, rule = rating_for(entity_id=entity.pk, supplier_list=sl,
                               on=timezone.localdate(now))
     if rating.standing == standing.REMOVED:

@@ -126,6 +126,11 @@ def supplier_add(request, pk, scope):
                                         "%(score)d.") % {
                 "name": s.entity.name, "standing": s.get_standing_display(),
                 "score": s.score})
+            for screen in getattr(s, "screens", []):
+                if screen.flagged:  # allowed, under the closer scrutiny a measure asks for
+                    messages.warning(request, _("Allowed with closer scrutiny (%(check)s): "
+                                                "%(reasons)s") % {
+                        "check": screen.name, "reasons": " ".join(screen.flags)})
             return redirect("procurement:supplier_detail", pk=s.pk)
     return render(request, "web/form.html", {
         "form": form, "title": _("Add a supplier to the list for %(category)s") % {

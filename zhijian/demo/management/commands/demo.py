@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from zhijian.core import audit
-from zhijian.demo import build, inspections, plan, quality, recall, supply_chain
+from zhijian.demo import build, credit, inspections, plan, quality, recall, supply_chain
 
 
 def _count(value: str) -> int:
@@ -97,6 +97,7 @@ class Command(BaseCommand):
         finally:
             bar.close()
         recall.recall_build(seed=seed, log=lambda m: say("  " + m))
+        credit.credit_build(seed=seed, log=lambda m: say("  " + m))
         checkpoint = audit.checkpoint_create()
         if checkpoint is not None:
             say(f"  audit checkpoint signed at entry {checkpoint.seq}")
