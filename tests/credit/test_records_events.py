@@ -26,6 +26,16 @@ from zhijian.recalls.models import Recall
 from zhijian.reports import services as reports
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in the source language (the zh_Hans catalogue is the
+    translators' work)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def settle() -> None:
     """Drain until no event is pending (a handler's own events wait for the next drain;
     in production the commit of that handler's transaction starts it)."""

@@ -63,7 +63,8 @@ def test_the_maker_is_rated_d_from_its_records(story):
     assert "sampling_failed" in kinds and "recall_ordered" in kinds
     assert "blacklist_listed" in kinds
     assert CreditRating.objects.get(entity=m).risk_class == "D"
-    assert MarketEntity.objects.get(pk=m.pk).risk_class == "D"
+    assert MarketEntity.objects.get(pk=m.pk).credit_class == "D"
+    assert MarketEntity.objects.with_credit_class().get(pk=m.pk).credit_class == "D"
 
 
 @pytest.mark.django_db
@@ -87,7 +88,8 @@ def test_the_listing_decides_the_supplier_list_and_the_tender(story):
     bid = CreditCheck.objects.get(entity=m, reference=demo_credit.TENDER_BID)
     assert (bid.outcome, bid.risk_class, bid.token.name) == (
         "blocked", "", demo_credit.TENDER_PLATFORM)
-    assert Measure.objects.count() == story["out"]["measures"] > 0
+    assert sorted(m["code"] for m in bid.measures) == ["bar_tender"] * 3  # three departments
+    assert Measure.objects.count() == story["out"]["measures"] == 10
 
 
 @pytest.mark.django_db
@@ -102,3 +104,14 @@ def test_a_rerun_changes_nothing(story):
     demo_credit.credit_build(seed=SEED)
     assert (CreditRecord.objects.count(), CreditCheck.objects.count(),
             BlacklistEntry.objects.count(), Measure.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_a_distributor_signed_its_commitment_and_the_honest_maker_has_an_award(story):
+    from zhijian.credit.models import Commitment
+
+    signed = Commitment.objects.get(entity__users__username="distributor")
+    assert (signed.occasion, signed.status) == ("registration", "in_force")
+    honest = MarketEntity.objects.get(name=plan.STORY["honest_maker"]["name"])
+    award = CreditRecord.objects.get(entity=honest, kind="award")
+    assert award.public and award.evidence_sha256

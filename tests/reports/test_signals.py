@@ -341,7 +341,10 @@ def test_who_may_close_the_cable_signal(who, pair, request):
             "signal.closed", str(signal.pk), user.username, world_division(signal))
         event = OutboxEvent.objects.filter(name="signal.closed").get()
         assert event.payload == {"signal": signal.pk, "kind": "over_coverage", "number": N,
-                                 "lab": signal.lab_id, "producer": signal.report.producer_id}
+                                 "lab": signal.lab_id, "producer": signal.report.producer_id,
+                                 "outcome": "",
+                                 "department": None if who == "admin_user"
+                                 else user.department_id}
         return
     with pytest.raises(Http404 if expected == 404 else Denied):
         signals.signal_close(actor=user, signal_id=signal.pk, note="核查")

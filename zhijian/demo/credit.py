@@ -11,8 +11,8 @@ Runs last, after the recall (recall.py), with the platform's services only:
   certificates. Each re-rates the maker at once (class D: a heavier penalty and the
   failures); the heavier penalty meets a list criterion, so the platform proposes
   listing the maker as seriously dishonest.
-* The Xi'an bureau serves the notice; the maker objects; the bureau lists it with its
-  reasons. The listing is public on the maker's credit report and the joint punishment
+* The Yanta district bureau, the market supervision department of the maker's county,
+  serves the notice; the maker objects; the bureau lists it with its reasons. The listing is public on the maker's credit report and the joint punishment
   measures the departments declared apply.
 * The power utility opens a qualified-supplier list for cable and puts the maker forward:
   refused, and the credit check is kept with the decision. A tendering platform, with
@@ -106,18 +106,20 @@ def _user(username: str) -> User:
 
 def credit_build(*, seed: int, log: Callable[[str], None] = lambda _m: None) -> dict:
     admin = _user("admin")
-    xian = _user("xian")
+    xian, yanta = _user("xian"), _user("yanta")
     maker = MarketEntity.objects.get(name=plan.STORY["maker"]["name"])
     maker_user = User.objects.filter(entity=maker, role="enterprise").first()
     now = timezone.now()
     today = timezone.localdate(now)
     out = {}
 
-    # Measures first, so that the listing decides something at once.
-    made = measures.measures_seed(admin, Department.objects.all(), on=dt.date(2021, 9, 1))
+    # Measures first, so that the listing decides something at once: the provincial
+    # departments declare them for the whole province.
+    made = measures.measures_seed(admin, Department.objects.filter(division_id="610000"),
+                                  on=dt.date(2021, 9, 1))
     out["measures"] = len(made)
 
-    officers = {"610113-market": _user("yanta"), "610100-market": xian}
+    officers = {"610113-market": yanta, "610100-market": xian}
     for code, number, day, violation, basis, fine, heavy in PENALTIES:
         if maker.penalties.filter(decision_number=number).exists():
             continue
@@ -133,12 +135,12 @@ def credit_build(*, seed: int, log: Callable[[str], None] = lambda _m: None) -> 
     if entry is None:
         entry = blacklist.blacklist_propose(entity=maker)
     if entry is not None and entry.status == BlacklistStatus.PROPOSED:
-        entry = blacklist.blacklist_notice(entry_id=entry.pk, actor=xian)
+        entry = blacklist.blacklist_notice(entry_id=entry.pk, actor=yanta)
     if entry is not None and entry.status == BlacklistStatus.NOTICED:
         if not entry.objection_at and maker_user is not None:
             entry = blacklist.objection_file(entry_id=entry.pk, text=OBJECTION, actor=maker_user)
         entry = blacklist.blacklist_decide(entry_id=entry.pk, listed=True, reasons=DECISION,
-                                           actor=xian)
+                                           actor=yanta)
     out["listed"] = bool(entry and entry.status == BlacklistStatus.LISTED)
     _settle()
 
@@ -163,12 +165,14 @@ def credit_build(*, seed: int, log: Callable[[str], None] = lambda _m: None) -> 
                               reference=TENDER_BID, token=token)
     out["checks"] = CreditCheck.objects.filter(entity=maker).count()
 
-    # The honest maker: a credit commitment and a provincial quality award.
+    # A distributor signs its credit commitment (public, on its credit report).
+    distributor = User.objects.filter(username="distributor").first()
+    if distributor is not None and not Commitment.objects.filter(
+            entity_id=distributor.entity_id).exists():
+        records.commitment_sign(actor=distributor, occasion=CommitmentOccasion.REGISTRATION,
+                                signatory=distributor.entity.legal_representative)
+    # The honest maker: a provincial quality award, entered with its certificate.
     honest = MarketEntity.objects.get(name=plan.STORY["honest_maker"]["name"])
-    honest_user = User.objects.filter(entity=honest, role="enterprise").first()
-    if honest_user is not None and not Commitment.objects.filter(entity=honest).exists():
-        records.commitment_sign(actor=honest_user, occasion=CommitmentOccasion.REGISTRATION,
-                                signatory=honest.legal_representative)
     if not CreditRecord.objects.filter(entity=honest, kind="award").exists():
         records.record_enter(
             actor=_user("province"), entity_id=honest.pk, kind="award",
@@ -182,8 +186,9 @@ def credit_build(*, seed: int, log: Callable[[str], None] = lambda _m: None) -> 
     _settle()
     out["rated"] = result
     log(f"quality credit: {out['penalties']} penalties of the story maker, "
-        f"listed: {out['listed']}, {out['checks']} credit checks, {out['measures']} measures "
-        f"declared; nightly batch: {result}")
+        f"listed: {'yes' if out['listed'] else 'no'}, {out['checks']} credit checks of it, "
+        f"{out['measures']} measures declared; nightly batch: {result.entities} firms rated, "
+        f"{result.class_changed} classes changed")
     return out
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from zhijian.core import canonical, signing
 from zhijian.core.models import PublicKey
 from zhijian.reports import offline, services
-from zhijian.reports.choices import KeyCustody, ReportStatus
+from zhijian.reports.choices import KeyCustody, ReportStatus, RevocationGround
 from zhijian.reports.models import Report
 from zhijian.reports.signals import quantity_text
 from zhijian.web.forms import BootstrapMixin
@@ -92,6 +92,17 @@ def _signed_pdf_sha256(report: Report) -> str:
         return report.pdf_sha256
 
 
+def signed_ground(statement: str) -> str | None:
+    """The ground a revocation statement was signed with; None for a statement signed
+    before the ground was introduced (it names only the reason)."""
+    try:
+        body = json.loads(statement)
+    except ValueError:
+        return None
+    ground = body.get("ground") if isinstance(body, dict) else None
+    return ground if isinstance(ground, str) else None
+
+
 def _revocation(report: Report) -> dict | None:
     if report.status != ReportStatus.REVOKED:
         return None
@@ -99,8 +110,12 @@ def _revocation(report: Report) -> dict | None:
     if revocation is None:
         return None
     key = PublicKey.objects.filter(key_id=revocation.key_id).first()
+    ground = signed_ground(revocation.statement)
     return {
         "reason": revocation.reason, "revoked_at": revocation.revoked_at,
+        "ground": ground,
+        "ground_label": RevocationGround(ground).label if ground in RevocationGround.values
+        else "",
         "statement": revocation.statement, "signature": revocation.signature,
         "key_id": revocation.key_id, "public_key": key.public_key if key else None,
         "signature_ok": signing.verify_statement(revocation.key_id, revocation.statement,
@@ -218,6 +233,7 @@ def revocation_data(report: Report) -> dict | None:
     if revocation is None:
         return None
     return {"number": report.number, "reason": revocation["reason"],
+            "ground": revocation["ground"],
             "revoked_at": canonical.to_jsonable(revocation["revoked_at"]),
             "statement": revocation["statement"], "signature": revocation["signature"],
             "key_id": revocation["key_id"], "public_key": revocation["public_key"]}

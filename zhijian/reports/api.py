@@ -29,7 +29,15 @@ from zhijian.registry.models import Lab, MarketEntity, Product, ProductCategory,
 from zhijian.sampling.models import Sample
 
 from . import access, hazards, services
-from .choices import Conclusion, HazardStatus, KeyCustody, ReportKind, ReportStatus, Verdict
+from .choices import (
+    Conclusion,
+    HazardStatus,
+    KeyCustody,
+    ReportKind,
+    ReportStatus,
+    RevocationGround,
+    Verdict,
+)
 from .models import Calibration, HazardReport, Instrument, LabKey, Report, ReportItem
 
 # --- shared pieces ------------------------------------------------------------------------------
@@ -88,6 +96,9 @@ class ReportInstrumentSerializer(serializers.ModelSerializer):
 
 class RevocationSerializer(serializers.Serializer):
     reason = serializers.CharField()
+    ground = choice_field(RevocationGround, "RevocationGroundEnum", help_text=gettext_lazy(
+        "error: an error, or withdrawn at the lab's request; false: a regulator found the "
+        "report false or forged"))
     revoked_at = serializers.DateTimeField()
     statement = serializers.CharField(help_text=gettext_lazy(
         "the canonical JSON statement signed with the platform's audit key"))
@@ -245,6 +256,10 @@ class SignSerializer(serializers.Serializer):
 class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text=gettext_lazy(
         "why the report is revoked; the revocation and its reason are public"))
+    ground = choice_field(RevocationGround, "RevocationGroundEnum", required=False,
+                          default=RevocationGround.ERROR, help_text=gettext_lazy(
+                              "error (default): an error, or withdrawn at the lab's request; "
+                              "false: found false or forged (regulators only)"))
 
 
 class ReportFilter(filters.FilterSet):
@@ -361,13 +376,14 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @extend_schema(request=RevokeSerializer, responses={200: ReportSerializer})
     @decorators.action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def revoke(self, request, pk=None):
-        """Revoke an issued report with a public reason (the issuing lab, regulators whose
-        jurisdiction covers the lab, administrators)."""
+        """Revoke an issued report with a public reason and its ground (the issuing lab,
+        regulators whose jurisdiction covers the lab, administrators); only a regulator
+        may give the ground "false" (found false or forged)."""
         report = self.get_object()
         ser = RevokeSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         service_call(services.report_revoke, actor=request.user, report_id=report.pk,
-                     reason=ser.validated_data["reason"])
+                     reason=ser.validated_data["reason"], ground=ser.validated_data["ground"])
         return self._read(report.pk)
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY,

@@ -49,3 +49,20 @@ class SignalKind(models.TextChoices):
 class HazardStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("hazard", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+
+
+class RevocationGround(models.TextChoices):
+    """Why an issued report is revoked. "false" is a regulator's finding that the report
+    is false or forged (虚假检验检测报告: 《中华人民共和国产品质量法》第五十七条;
+    《检验检测机构监督管理办法》, SAMR Order No. 39, arts. 13–14) and writes a fake_report
+    credit record against the laboratory (docs/credit-records.md)."""
+
+    ERROR = "error", _("Error, or withdrawn at the laboratory's request")
+    FALSE = "false", _("Found false or forged by a regulator")
+
+
+class SignalOutcome(models.TextChoices):
+    """What the regulator who closes a fake-report signal found ("" : not stated)."""
+
+    CONFIRMED = "confirmed", _("Confirmed: the report is false")
+    UNFOUNDED = "unfounded", _("Unfounded")

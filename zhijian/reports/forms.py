@@ -18,7 +18,14 @@ from zhijian.sampling.choices import SampleStatus
 from zhijian.sampling.models import Sample
 from zhijian.web.forms import BootstrapMixin, CategoryField, DateInput
 
-from .choices import Conclusion, HazardStatus, ReportKind, ReportStatus, Verdict
+from .choices import (
+    Conclusion,
+    HazardStatus,
+    ReportKind,
+    ReportStatus,
+    RevocationGround,
+    Verdict,
+)
 from .models import Instrument, LabKey, Report
 
 ITEM_ROWS = 12
@@ -228,9 +235,26 @@ class SignForm(BootstrapMixin, forms.Form):
 
 
 class RevokeForm(BootstrapMixin, forms.Form):
+    ground = forms.ChoiceField(
+        label=_("Ground"), choices=RevocationGround.choices, initial=RevocationGround.ERROR,
+        widget=forms.RadioSelect, required=False,
+        help_text=_("Signed and published with the revocation. A report found false or "
+                    "forged is a finding against the laboratory and goes on its credit "
+                    "record; only a regulator may make it."))
     reason = forms.CharField(label=_("Reason for revoking"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=_("Published with the revocation."))
+
+    def __init__(self, *args, regulator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not regulator:
+            # A lab (or an administrator) is offered only "error"; the service refuses
+            # "false" from them, naming the field, should it be posted anyway.
+            self.fields["ground"].widget.choices = [
+                c for c in RevocationGround.choices if c[0] == RevocationGround.ERROR]
+
+    def clean_ground(self):
+        return self.cleaned_data.get("ground") or RevocationGround.ERROR
 
 
 class HazardForm(BootstrapMixin, forms.Form):

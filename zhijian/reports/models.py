@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import (
     Conclusion,
@@ -15,7 +16,9 @@ from .choices import (
     KeyCustody,
     ReportKind,
     ReportStatus,
+    RevocationGround,
     SignalKind,
+    SignalOutcome,
     Verdict,
 )
 
@@ -206,6 +209,8 @@ class Revocation(models.Model):
 
     report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="revocation")
     reason = models.TextField(_("reason"))
+    ground = models.CharField(_("ground"), max_length=8, choices=RevocationGround.choices,
+                              default=RevocationGround.ERROR)
     revoked_at = models.DateTimeField(_("revoked at"))
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("revoked by"))
@@ -236,6 +241,9 @@ class Signal(models.Model):
     found_at = models.DateTimeField(_("found at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_note = models.TextField(_("closing note"), blank=True)
+    outcome = models.CharField(pgettext_lazy("signal", "outcome"), max_length=10, choices=SignalOutcome.choices,
+                               blank=True, default="",
+                               help_text=_("what the closing regulator found"))
 
     class Meta:
         ordering = ["-found_at"]

@@ -18,8 +18,10 @@ The bundle is one JSON object:
     public_key  the lab's Ed25519 public key, 32 bytes in hex
     key_id      the first 16 hex digits of SHA-256(raw public key)
     revocation  (optional) a revocation statement: {"statement": canonical JSON
-                {"format": "zhijian-revocation/1", "number", "reason", "revoked_at",
-                "payload_sha256"}, "signature": hex, "public_key": hex, "key_id": str},
+                {"format": "zhijian-revocation/1", "number", "reason", "ground" (since
+                the ground was recorded: "error" or "false", found false or forged by a
+                regulator), "revoked_at", "payload_sha256"}, "signature": hex,
+                "public_key": hex, "key_id": str},
                 signed with the platform's audit key (published at /api/v1/public/keys/)
 
 The checks, in order (docs/report-signing.md §6): the key id is that of the public key;
@@ -298,9 +300,11 @@ def _revocation(revocation, text, payload) -> tuple[str, bool, str]:
     number = report.get("number") if isinstance(report, dict) else None
     if body.get("payload_sha256") != signed or body.get("number") != number:
         return ("revocation", False, "the revocation statement is about another report")
-    return ("revocation", False, f"report {number} was revoked at {body.get('revoked_at')} "
-                                 f"by the platform (key {revocation.get('key_id')}): "
-                                 f"{body.get('reason')}")
+    ground = {"false": " as found false or forged by a regulator",
+              "error": " for an error"}.get(body.get("ground"), "")
+    return ("revocation", False, f"report {number} was revoked{ground} at "
+                                 f"{body.get('revoked_at')} by the platform (key "
+                                 f"{revocation.get('key_id')}): {body.get('reason')}")
 
 
 def main(argv: list[str] | None = None, out=None) -> int:

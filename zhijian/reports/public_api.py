@@ -112,7 +112,9 @@ class PublicReportViewSet(viewsets.GenericViewSet):
         return _json(portal.report_bundle_data(report), portal.bundle_name(report.number))
 
     @extend_schema(parameters=[NUMBER], responses={200: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="number, reason, revoked_at, and the statement "
+        OpenApiTypes.OBJECT, description="number, reason, ground (error | false; null for "
+                                         "a statement signed before grounds were "
+                                         "recorded), revoked_at, and the statement "
                                          "signed with the platform key key_id")})
     @decorators.action(detail=True, methods=["get"])
     def revocation(self, request, number=None):

@@ -37,7 +37,14 @@ from zhijian.registry.choices import LabStatus
 from zhijian.registry.models import AccreditationScope, Lab
 
 from . import verification
-from .choices import Conclusion, KeyCustody, ReportKind, ReportStatus, Verdict
+from .choices import (
+    Conclusion,
+    KeyCustody,
+    ReportKind,
+    ReportStatus,
+    RevocationGround,
+    Verdict,
+)
 from .models import Calibration, Instrument, LabKey, Report, ReportItem, Revocation
 
 ALG = "ed25519"
@@ -526,10 +533,13 @@ def report_issue(*, actor, report_id: int, today: dt.date | None = None) -> Repo
 # --- revocation -------------------------------------------------------------------------------
 
 @transaction.atomic
-def report_revoke(*, actor, report_id: int, reason: str) -> Revocation:
+def report_revoke(*, actor, report_id: int, reason: str,
+                  ground: str = RevocationGround.ERROR) -> Revocation:
     """Revoke an issued report: a public statement, signed with the platform's audit key,
-    naming the report, the reason and the digest of what was signed. The issuing lab and
-    regulators whose jurisdiction covers the lab may revoke."""
+    naming the report, the reason, the ground and the digest of what was signed. The
+    issuing lab and regulators whose jurisdiction covers the lab may revoke; only a
+    regulator may revoke on the ground "false" (the report was found false or forged),
+    which is a finding against the laboratory (docs/credit-records.md)."""
     report = Report.objects.select_for_update().select_related("lab").filter(
         pk=report_id).first()
     if report is None:
@@ -540,21 +550,32 @@ def report_revoke(*, actor, report_id: int, reason: str) -> Revocation:
     if not allowed:
         raise Denied(_("Only the issuing laboratory or a regulator responsible for it may "
                        "revoke a report."))
+    ground = ground or RevocationGround.ERROR
+    if ground not in RevocationGround.values:
+        raise ValidationError({"ground": _("Choose the ground: an error (or the laboratory's "
+                                           "request), or a report found false or forged.")})
+    if ground == RevocationGround.FALSE and not scope.is_regulator:
+        raise ValidationError({"ground": _(
+            "Only a regulator may find a report false or forged; revoke it on the ground "
+            "of an error, or report the facts to the market regulator.")})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for revoking the report.")})
     if report.status != ReportStatus.ISSUED:
         raise ValidationError({"status": _("Only an issued, current report can be revoked.")})
     now = timezone.now()
+    # "ground" is in every statement signed since it was introduced; older statements
+    # lack it and verify as they were signed (docs/report-signing.md).
     statement = canonical.canonical_text({
         "format": REVOCATION_FORMAT, "number": report.number, "reason": reason,
-        "revoked_at": now,
+        "ground": ground, "revoked_at": now,
         "payload_sha256": hashlib.sha256(report.payload.encode("utf-8")).hexdigest(),
     })
     key = signing.audit_key()
     revocation = Revocation.objects.create(
-        report=report, reason=reason, revoked_at=now, revoked_by=actor, statement=statement,
-        key_id=key.key_id, signature=key.sign(statement.encode("utf-8")).hex())
+        report=report, reason=reason, ground=ground, revoked_at=now, revoked_by=actor,
+        statement=statement, key_id=key.key_id,
+        signature=key.sign(statement.encode("utf-8")).hex())
     before = audit.snapshot(report, REPORT_FIELDS)
     report.status = ReportStatus.REVOKED
     report.save(update_fields=["status"])
@@ -562,7 +583,7 @@ def report_revoke(*, actor, report_id: int, reason: str) -> Revocation:
                  division=report.lab.division_id)
     events.publish("report.revoked", aggregate=report, payload={
         "report": report.pk, "number": report.number, "lab": report.lab_id,
-        "producer": report.producer_id, "reason": reason})
+        "producer": report.producer_id, "reason": reason, "ground": ground})
     return revocation
 
 
@@ -594,6 +615,8 @@ MESSAGES = {
                                        "whole test: %(instruments)s."),
     "calibrated": gettext_lazy("Every instrument used (%(count)s) was within calibration."),
     "revoked": gettext_lazy("The report was revoked: %(reason)s"),
+    "revoked_false": gettext_lazy("The report was revoked: a regulator found it false or "
+                                  "forged. %(reason)s"),
     "not_revoked": gettext_lazy("The report has not been revoked."),
     "superseded": gettext_lazy("The report was superseded by report %(by)s."),
     "current": gettext_lazy("The report is the current one."),
@@ -708,11 +731,12 @@ def _records(numbers: list[str]) -> dict[str, tuple[verification.Record, int, st
     # Why a report is no longer valid: few are, so they are fetched apart.
     ended = [row[0] for row in rows if row[2] in (ReportStatus.REVOKED, ReportStatus.SUPERSEDED)]
     reasons: dict[int, str] = {}
+    grounds: dict[int, str] = {}
     newer: dict[int, str] = {}
     if ended:
-        for pk, reason, by in Report.objects.filter(pk__in=ended).order_by().values_list(
-                "pk", "revocation__reason", "superseded_by__number"):
-            reasons[pk], newer[pk] = reason or "", by or ""
+        for pk, reason, ground, by in Report.objects.filter(pk__in=ended).order_by().values_list(
+                "pk", "revocation__reason", "revocation__ground", "superseded_by__number"):
+            reasons[pk], grounds[pk], newer[pk] = reason or "", ground or "", by or ""
     # The labs' scope lines, by lab and standard (a report's standard picks its lines).
     scope: dict[int, list[verification.ScopeLine]] = {}
     by_standard: dict[int, dict[str, list[verification.ScopeLine]]] = {}
@@ -752,6 +776,7 @@ def _records(numbers: list[str]) -> dict[str, tuple[verification.Record, int, st
             scope=scope.get(lab_id, []),
             scope_by_standard=by_standard.get(lab_id, no_lines),
             revocation_reason=reasons.get(pk, "") if status == ReportStatus.REVOKED else "",
+            revocation_ground=grounds.get(pk, "") if status == ReportStatus.REVOKED else "",
             superseded_by=newer.get(pk, "") if status == ReportStatus.SUPERSEDED else "",
         )
         out[number] = (record, pk, custody or "")

@@ -17,7 +17,7 @@ from zhijian.web.common import call_service, paginate, regulator_required
 from zhijian.web.forms import BootstrapMixin
 
 from . import signals
-from .choices import SignalKind
+from .choices import SignalKind, SignalOutcome
 from .models import Signal
 
 STATES = [("open", pgettext_lazy("signal", "Open")), ("closed", pgettext_lazy("signal", "Closed")),
@@ -34,6 +34,12 @@ class SignalFilterForm(BootstrapMixin, forms.Form):
 
 
 class SignalCloseForm(BootstrapMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label=pgettext_lazy("signal", "Outcome"), required=False, widget=forms.RadioSelect,
+        choices=[("", gettext_lazy("Not stated")), *SignalOutcome.choices],
+        help_text=gettext_lazy("Confirmed: you found the report false or forged. The "
+                               "finding goes on the credit record of the party responsible "
+                               "(the laboratory, or the supplier who presented the report)."))
     note = forms.CharField(
         label=gettext_lazy("Closing note"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -110,7 +116,8 @@ def signal_close(request, pk, scope):
     form = SignalCloseForm(request.POST)
     if form.is_valid():
         closed = call_service(form, signals.signal_close, actor=request.user,
-                              signal_id=signal.pk, note=form.cleaned_data["note"])
+                              signal_id=signal.pk, note=form.cleaned_data["note"],
+                              outcome=form.cleaned_data["outcome"])
         if closed is not None:
             messages.success(request, _("Signal closed."))
             return redirect("signals:signal_detail", pk=pk)

@@ -31,11 +31,11 @@ from zhijian.core.canonical import to_jsonable
 from zhijian.registry.models import AccreditationScope, Lab
 
 from . import screens
-from .choices import ReportStatus, SignalKind
+from .choices import ReportStatus, SignalKind, SignalOutcome
 from .models import Report, ReportItem, Signal
 
 CAPACITY_RULE = "reports.capacity_tolerance_percent"
-SIGNAL_FIELDS = ["number", "kind", "key", "closed_at", "closed_note"]
+SIGNAL_FIELDS = ["number", "kind", "key", "closed_at", "closed_note", "outcome"]
 
 # The explanation of each finding (screens.Finding.code), with its parameters.
 MESSAGES = {
@@ -409,10 +409,12 @@ def _division_of(signal: Signal) -> str:
 
 
 @transaction.atomic
-def signal_close(*, actor, signal_id: int, note: str) -> Signal:
-    """Close a signal with a note saying what was looked at and found. Regulators with
-    jurisdiction over the lab or the producer, and administrators; a signal the actor may
-    not see is absent (404)."""
+def signal_close(*, actor, signal_id: int, note: str, outcome: str = "") -> Signal:
+    """Close a signal with a note saying what was looked at and found, and optionally the
+    outcome: "confirmed" (the report is false: a finding, which the credit module records
+    against the party responsible, docs/credit-records.md) or "unfounded". Regulators with
+    jurisdiction over the lab or the producer, and administrators (who may not confirm:
+    a finding is a regulator's); a signal the actor may not see is absent (404)."""
     scope = scope_of(actor)
     if not (scope.is_admin or scope.is_regulator):
         raise Denied(_("Only regulators close fake-report signals."))
@@ -420,6 +422,14 @@ def signal_close(*, actor, signal_id: int, note: str) -> Signal:
         not_found()
     signal = Signal.objects.select_for_update().get(pk=signal_id)
     note = (note or "").strip()
+    outcome = (outcome or "").strip()
+    if outcome and outcome not in SignalOutcome.values:
+        raise ValidationError({"outcome": _(
+            "Choose the outcome: confirmed (the report is false), unfounded, or none.")})
+    if outcome == SignalOutcome.CONFIRMED and not scope.is_regulator:
+        raise ValidationError({"outcome": _(
+            "Only a regulator may confirm that a report is false; close the signal without "
+            "an outcome or as unfounded.")})
     if not note:
         raise ValidationError({"note": _(
             "Write a note: what you looked at and what you found.")})
@@ -430,7 +440,8 @@ def signal_close(*, actor, signal_id: int, note: str) -> Signal:
     before = audit.snapshot(signal, SIGNAL_FIELDS)
     signal.closed_at = timezone.now()
     signal.closed_note = note
-    signal.save(update_fields=["closed_at", "closed_note"])
+    signal.outcome = outcome
+    signal.save(update_fields=["closed_at", "closed_note", "outcome"])
     audit.record(signal, action="signal.closed", actor=actor, before=before, reason=note,
                  division=_division_of(signal))
     producer = (signal.report.producer_id if signal.report_id
@@ -439,5 +450,6 @@ def signal_close(*, actor, signal_id: int, note: str) -> Signal:
         producer = None
     events.publish("signal.closed", aggregate=signal, payload={
         "signal": signal.pk, "kind": signal.kind, "number": signal.number,
-        "lab": signal.lab_id, "producer": producer})
+        "lab": signal.lab_id, "producer": producer, "outcome": outcome,
+        "department": scope.org_id if scope.is_regulator else None})
     return signal

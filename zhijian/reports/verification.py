@@ -64,6 +64,7 @@ class Record:
     instruments: list[tuple[str, list[CalibrationLine]]]  # (serial, calibrations)
     scope: list[ScopeLine]
     revocation_reason: str = ""
+    revocation_ground: str = ""  # "error" | "false" ("" when not revoked)
     superseded_by: str = ""
     # The same scope lines by standard, when the caller has them so (many reports of one
     # lab share it); the result is the same as filtering `scope`.
@@ -208,7 +209,9 @@ def check(record: Record | None, number: str) -> list[Check]:
 
     # 5–6. Not revoked, not superseded.
     if record.status == "revoked":
-        out.append(Check("revocation", False, "revoked", {"reason": record.revocation_reason}))
+        # A regulator's finding that the report is false or forged says so.
+        code = "revoked_false" if record.revocation_ground == "false" else "revoked"
+        out.append(Check("revocation", False, code, {"reason": record.revocation_reason}))
     else:
         out.append(Check("revocation", True, "not_revoked"))
     if record.status == "superseded":

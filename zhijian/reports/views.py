@@ -170,7 +170,7 @@ def _detail_page(request, report: Report, status: int = 200, **forms):
         "issue_form": forms.get("issue_form") or ActionForm(),
         "prepare_form": forms.get("prepare_form") or PrepareForm(lab_id=report.lab_id),
         "sign_form": forms.get("sign_form") or SignForm(),
-        "revoke_form": forms.get("revoke_form") or RevokeForm(),
+        "revoke_form": forms.get("revoke_form") or RevokeForm(regulator=scope.is_regulator),
         "hazard_form": forms.get("hazard_form") or HazardForm(),
         "hazards": (report.hazards.select_related("department").order_by("-reported_at")
                     if own or scope.is_admin else []),
@@ -248,10 +248,11 @@ def report_revoke(request, pk, scope):
             or (scope.is_regulator and scope.covers_division(report.lab.division_id))):
         raise PermissionDenied(_("Only the issuing laboratory or a regulator responsible for "
                                  "it may revoke a report."))
-    form = RevokeForm(request.POST)
+    form = RevokeForm(request.POST, regulator=scope.is_regulator)
     if form.is_valid():
         done = call_service(form, services.report_revoke, actor=request.user,
-                            report_id=report.pk, reason=form.cleaned_data["reason"])
+                            report_id=report.pk, reason=form.cleaned_data["reason"],
+                            ground=form.cleaned_data["ground"])
         if done is not None:
             messages.success(request, _("Report %(number)s is revoked; the revocation and "
                                         "its reason are public.") % {"number": report.number})

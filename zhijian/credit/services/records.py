@@ -391,7 +391,7 @@ def commitment_sign(*, actor, occasion: str, reference: str = "", signatory: str
     if occasion in (CommitmentOccasion.LICENSING, CommitmentOccasion.TENDER,
                     CommitmentOccasion.OTHER) and not reference:
         errors["reference"] = _("Give the application, licence or bid number (for "
-                                "\u201cother\u201d: what the commitment is for).")
+                                "“other”: what the commitment is for).")
     signatory = (signatory or "").strip()
     if not signatory:
         errors["signatory"] = _("Give the name of the person signing for the firm (the "
