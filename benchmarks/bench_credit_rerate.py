@@ -9,8 +9,9 @@ years, 10 % with their own weight, 5 % with their own expiry, 3 % repaired, 2 %
 withdrawn), then times credit.services.rating.ratings_rerate_all:
 
 - cold: every entity is rated for the first time (every rating, a RatingChange with the
-  records counted, the risk_class of every entity whose class is not B, with its audit
-  entry and "credit.rating_changed" event);
+  records counted, and for every entity whose class is not its initial class B an audit
+  entry and a "credit.rating_changed" event; the entity rows are not written: the rating
+  is the class);
 - again: the same day once more (idempotent: nothing changes, nothing is written).
 
 Baseline, in the same run: one SQL aggregation of the same records

@@ -276,7 +276,8 @@ def test_a_check_of_a_listed_firm_is_stored_blocked(world, catalogue, officer):
          "trigger": "class_c_or_d", "department": "陕西省市场监督管理局",
          "department_id": catalogue["licence_cd"].department_id, "effect": "flag",
          "legal_basis": BASIS, "reason": reason_d, "public_reason": hidden}]
-    tender = svc.credit_check(uscc=entity.uscc, context="tender", actor=officer)
+    with override("en"):
+        tender = svc.credit_check(uscc=entity.uscc, context="tender", actor=officer)
     assert (tender.outcome, [r["measure"] for r in tender.measures]) == (
         "blocked", [catalogue["bar_tender"].pk])
     assert f"case #{entry.pk}" in tender.measures[0]["reason"]

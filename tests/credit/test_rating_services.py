@@ -54,8 +54,10 @@ def test_a_fake_report_makes_the_firm_d_at_once(world):
     assert (rating.risk_class, rating.score, rating.on) == ("D", 60, TODAY)
     assert rating.trigger == f"record.created:{rec.pk}"
     assert rating.versions == {k: "2021-09-01" for k in scoring.RULE_KEYS}
-    firm.refresh_from_db()
-    assert firm.risk_class == "D"
+    firm = MarketEntity.objects.get(pk=firm.pk)
+    # the rating is the class; the register keeps the initial class, untouched
+    assert (firm.credit_class, firm.risk_class) == ("D", "B")
+    assert MarketEntity.objects.with_credit_class().get(pk=firm.pk).credit_class == "D"
     change = RatingChange.objects.get(entity=firm)
     assert (change.from_class, change.to_class, change.from_score, change.to_score) == (
         "", "D", None, 60)
@@ -77,8 +79,8 @@ def test_withdrawal_rates_the_firm_back(world):
     events.drain()
     rating = CreditRating.objects.get(entity=firm)
     assert (rating.risk_class, rating.score) == ("B", 102)
-    firm.refresh_from_db()
-    assert firm.risk_class == "B"
+    firm = MarketEntity.objects.get(pk=firm.pk)
+    assert (firm.credit_class, firm.risk_class) == ("B", "B")
     last = RatingChange.objects.filter(entity=firm).order_by("-computed_at", "-id").first()
     assert (last.from_class, last.to_class, last.from_score, last.to_score) == ("D", "B", 62, 102)
     assert last.counted == [[keep.pk, 2]]
@@ -97,8 +99,7 @@ def test_same_score_again_writes_no_history(world):
     svc.entity_rerate(entity_id=firm.pk, trigger="manual")
     assert RatingChange.objects.filter(entity=firm).count() == 1
     assert not OutboxEvent.objects.filter(name="credit.rating_changed").exists()
-    firm.refresh_from_db()
-    assert firm.risk_class == "B"
+    assert MarketEntity.objects.get(pk=firm.pk).credit_class == "B"
 
 
 def test_a_repair_rates_up(world):
@@ -158,7 +159,7 @@ def test_batch_equals_rate_for_every_entity(world):
         want = expected(firm, TODAY)
         got = CreditRating.objects.get(entity=firm)
         assert (got.risk_class, got.score) == (want.risk_class, want.score), firm
-        assert firm.risk_class == want.risk_class
+        assert (firm.credit_class, firm.risk_class) == (want.risk_class, "B")
         change = RatingChange.objects.get(entity=firm)
         assert change.counted == [[c.id, c.points] for c in want.counted]
         assert (change.from_class, change.to_class, change.trigger) == ("", want.risk_class,

@@ -119,8 +119,9 @@ class CreditRecord(models.Model):
 
 
 class CreditRating(models.Model):
-    """The current quality-credit class of a market entity (one row per entity); the
-    class is also written to MarketEntity.risk_class, which drives the draws."""
+    """The current quality-credit class of a market entity (one row per entity): the one
+    source of the entity's class (MarketEntity.credit_class; MarketEntity.risk_class is
+    only the initial class, used until the first rating)."""
 
     entity = models.OneToOneField("registry.MarketEntity", on_delete=models.CASCADE,
                                   primary_key=True, related_name="credit_rating",

@@ -307,7 +307,11 @@ def frame_build(plan: InspectionPlan, today: dt.date) -> dict:
     entities, excluded = [], []
     classes = {c: plan.ratios[c] for c in CLASSES}
     strata_keys = set()
-    for e in qs.order_by("uscc").values("pk", "uscc", "division_id", "risk_class"):
+    # The stratum is the entity's credit class (its credit rating's class, or the initial
+    # class before the first rating) as it stands now: the frame is built once, at the
+    # draw, and stored with it, so a later re-rating does not change a published draw.
+    for e in qs.with_credit_class().order_by("uscc").values(
+            "pk", "uscc", "division_id", "credit_class"):
         uscc, division = e["uscc"], e["division_id"]
         if e["pk"] in open_elsewhere:
             excluded.append({"uscc": uscc, "reason": "open_task"})
@@ -327,8 +331,8 @@ def frame_build(plan: InspectionPlan, today: dt.date) -> dict:
         if not serving:
             excluded.append({"uscc": uscc, "reason": "no_department"})
             continue
-        stratum = f"{division[:4]}00-{e['risk_class']}" if plan.stratify_by_city \
-            else e["risk_class"]
+        stratum = f"{division[:4]}00-{e['credit_class']}" if plan.stratify_by_city \
+            else e["credit_class"]
         strata_keys.add(stratum)
         entities.append({
             "uscc": uscc, "stratum": stratum, "weight": 1, "division": division,

@@ -204,11 +204,19 @@ class ProductInline(admin.TabularInline):
 
 @admin.register(MarketEntity)
 class MarketEntityAdmin(ReadOnlyAdmin):
-    list_display = ["uscc", "name", "division", "status", "risk_class", "entity_type"]
+    list_display = ["uscc", "name", "division", "status", "credit_class", "risk_class",
+                    "entity_type"]
     list_filter = ["status", "risk_class", "entity_type", "licence_holder"]
     search_fields = ["=uscc", "name"]
     list_select_related = ["division"]
     inlines = [ProductInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_credit_class()
+
+    @admin.display(description=_("credit class"), ordering="credit_class")
+    def credit_class(self, obj):
+        return obj.credit_class
 
 
 @admin.register(Product)

@@ -34,7 +34,7 @@ from zhijian.core.services import current_division
 from zhijian.core.validators import validate_uscc
 
 from . import access, services
-from .choices import Level, Qualification
+from .choices import Level, Qualification, RiskClass
 from .history import record_history
 from .matrix import analyse
 from .models import (
@@ -140,13 +140,18 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
 class EntitySerializer(serializers.ModelSerializer):
     division = DivisionField()
     categories = codes_field(CATEGORIES, many=True, required=False)
+    # The class that counts: the credit rating's, or risk_class (the initial class) while
+    # the entity has not been rated (MarketEntity.credit_class).
+    credit_class = serializers.CharField(read_only=True, help_text=gettext_lazy(
+        "The entity's credit class: its credit rating's class, or the initial risk class "
+        "before its first rating."))
 
     class Meta:
         model = MarketEntity
         fields = ["id", "uscc", "name", "entity_type", "division", "address",
                   "legal_representative", "chief_quality_officer", "contact_phone",
-                  "registered_on", "status", "categories", "risk_class", "licence_holder",
-                  "created_at", "updated_at"]
+                  "registered_on", "status", "categories", "risk_class", "credit_class",
+                  "licence_holder", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"uscc": {"validators": [
             validate_uscc,
@@ -320,10 +325,17 @@ class EntityFilter(filters.FilterSet):
                                   label=gettext_lazy("division code or prefix"))
     category = filters.CharFilter(method="in_category",
                                   label=gettext_lazy("product category code (with subcategories)"))
+    credit_class = filters.ChoiceFilter(
+        choices=RiskClass.choices, method="with_credit_class",
+        label=gettext_lazy("credit class (the credit rating's, or the initial one before "
+                           "the first rating)"))
 
     class Meta:
         model = MarketEntity
         fields = ["entity_type", "status", "risk_class", "licence_holder"]
+
+    def with_credit_class(self, qs, name, value):
+        return qs.with_credit_class().filter(credit_class=value)
 
     def search(self, qs, name, value):
         return qs.search(value)
@@ -441,7 +453,8 @@ class EntityViewSet(HistoryMixin, ServiceViewSet):
     update_id_kw = "entity_id"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("division").prefetch_related(
+        return super().get_queryset().with_credit_class().select_related(
+            "division").prefetch_related(
             Prefetch("categories", queryset=ProductCategory.objects.only("code")))
 
     @extend_schema(

@@ -8,10 +8,10 @@ import hashlib
 import time
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connections, models
 from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import StrIndex
+from django.db.models.functions import Coalesce, StrIndex
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -232,6 +232,12 @@ class MarketEntityQuerySet(models.QuerySet):
         """
         return self._search(term, walk_common=True).order_by(*SEARCH_ORDER)
 
+    def with_credit_class(self):
+        """Annotate `credit_class`: the class of the entity's credit rating (credit.
+        CreditRating, the one source of the class), or the initial class of the register
+        (risk_class) while the entity has not been rated yet."""
+        return self.annotate(credit_class=Coalesce("credit_rating__risk_class", "risk_class"))
+
     def with_division_name(self):
         """Annotate `division_name` with a subquery rather than joining the divisions.
         Under ORDER BY … LIMIT, PostgreSQL evaluates the subquery for the rows of the page
@@ -403,8 +409,13 @@ class MarketEntity(models.Model):
     categories = models.ManyToManyField(
         ProductCategory, blank=True, related_name="entities", verbose_name=_("categories")
     )
+    # The class the entity starts with, set at registration or import. Once the entity
+    # has a credit rating (credit.CreditRating), that rating's class is the entity's class
+    # (`credit_class`, MarketEntityQuerySet.with_credit_class); this one is not updated.
     risk_class = models.CharField(
-        _("risk class"), max_length=1, choices=RiskClass.choices, default=RiskClass.B
+        _("initial risk class"), max_length=1, choices=RiskClass.choices, default=RiskClass.B,
+        help_text=_("The class before the first credit rating; the credit rating's class "
+                    "replaces it once the entity is rated."),
     )
     licence_holder = models.BooleanField(_("holds a production licence"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -427,6 +438,27 @@ class MarketEntity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def credit_class(self) -> str:
+        """The entity's class: its credit rating's class, or the initial class while it
+        has no rating (the annotation of with_credit_class() when the query made it)."""
+        if "_credit_class" in self.__dict__:
+            return self.__dict__["_credit_class"]
+        try:
+            rating = self.credit_rating
+        except ObjectDoesNotExist:
+            return self.risk_class
+        return rating.risk_class
+
+    @credit_class.setter
+    def credit_class(self, value: str) -> None:
+        # with_credit_class() sets the annotation on each instance it loads.
+        self.__dict__["_credit_class"] = value
+
+    def get_credit_class_display(self) -> str:
+        """The label of the credit class (a province's own letter is shown as it is)."""
+        return str(dict(RiskClass.choices).get(self.credit_class, self.credit_class))
 
 
 class Product(models.Model):

@@ -166,7 +166,8 @@ class EntityFilterForm(BootstrapMixin, forms.Form):
     category = forms.ChoiceField(label=_("Category"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All statuses")), *EntityStatus.choices])
-    risk_class = forms.ChoiceField(label=_("Risk class"), required=False,
+    # Filters on the credit class (MarketEntityQuerySet.with_credit_class).
+    risk_class = forms.ChoiceField(label=_("Credit class"), required=False,
                                    choices=[("", _("All risk classes")), *RiskClass.choices])
 
     def __init__(self, *args, scope, **kwargs):
@@ -359,7 +360,7 @@ class DepartmentFilterForm(BootstrapMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=60)
     level = forms.ChoiceField(label=_("Level"), required=False,
                               choices=[("", _("All levels")), *Level.choices])
-    kind = forms.ChoiceField(label=_("Kind"), required=False,
+    kind = forms.ChoiceField(label=pgettext_lazy("department", "Kind"), required=False,
                              choices=[("", _("All kinds")), *DepartmentKind.choices])
     division = forms.ChoiceField(label=_("Division"), required=False)
 

@@ -34,7 +34,8 @@ router = SimpleRouter()
 
 
 class CreditRatingListSerializer(serializers.ModelSerializer):
-    risk_class = serializers.CharField(read_only=True)
+    # the credit class (MarketEntity.credit_class): the rating's, or the initial class
+    risk_class = serializers.CharField(source="credit_class", read_only=True)
     score = serializers.IntegerField(source="credit_rating.score", read_only=True,
                                      allow_null=True, default=None)
     rated_on = serializers.DateField(source="credit_rating.on", read_only=True,
@@ -148,7 +149,7 @@ class CreditRatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         qs = access.entities_visible_to(self.request.user, MarketEntity.objects.all())
-        return qs.select_related("credit_rating").order_by("uscc")
+        return qs.with_credit_class().select_related("credit_rating").order_by("uscc")
 
     @extend_schema(parameters=[OpenApiParameter(
         "risk_class", OpenApiTypes.STR, enum=list(CLASSES),
@@ -161,7 +162,7 @@ class CreditRatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 raise exceptions.ValidationError({"risk_class": [_(
                     "Choose one of the classes: %(classes)s.") % {
                     "classes": ", ".join(CLASSES)}]})
-            qs = qs.filter(risk_class=wanted)
+            qs = qs.filter(credit_class=wanted)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -184,7 +185,7 @@ class CreditRatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      "rules": rule_rows_for(past.on, past.rating.versions),
                      "stored": past.stored, "matches": past.matches}
         data = {
-            "uscc": entity.uscc, "name": entity.name, "risk_class": entity.risk_class,
+            "uscc": entity.uscc, "name": entity.name, "risk_class": entity.credit_class,
             "score": stored.score if stored else None,
             "rated_on": stored.on if stored else None,
             "explanation": _explained(live), "rules": rule_rows_for(today, live.versions),

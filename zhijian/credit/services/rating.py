@@ -3,9 +3,12 @@
 - `entity_rerate` rates one entity from its records (scoring.rate) the moment a record
   changes (handlers_rating.py subscribes to "credit.record_changed"): it upserts the
   CreditRating, appends a RatingChange when the class or score changed (or on the first
-  rating) with the records that counted, writes MarketEntity.risk_class when the class
-  changed (audited; the random-inspection draws read it) and publishes
-  "credit.rating_changed".
+  rating) with the records that counted, and when the entity's class changed (from its
+  previous rating's class, or from the initial class of the register on the first
+  rating) appends an audit entry and publishes "credit.rating_changed". The CreditRating
+  is the one source of the class: MarketEntity.risk_class is only the initial class and
+  is never written here; readers use MarketEntity.credit_class /
+  MarketEntityQuerySet.with_credit_class().
 - `ratings_rerate_all` is the nightly batch: records expire and repairs take effect
   without any event. It aggregates the counting records in SQL (one row per entity:
   points and hard-rule counts) and classifies in Python with the same per-day tables as
@@ -89,12 +92,14 @@ def entity_rerate(*, entity_id, trigger: str, now: dt.datetime | None = None) ->
     """Rate one entity today from its active records and keep the result (see module)."""
     now = now or timezone.now()
     on = timezone.localdate(now)
+    # The entity row is locked (not written) so that two re-ratings of one firm queue.
     entity = (MarketEntity.objects.select_for_update().only("pk", "risk_class", "division_id")
               .get(pk=entity_id))
     rating = scoring.rate(_records(entity.pk), rules_on(on), on=on)
     current = CreditRating.objects.filter(entity_id=entity.pk).first()
     new_class, score = rating.risk_class, rating.score
     first = current is None
+    old_class = entity.risk_class if first else current.risk_class
     changed = first or current.risk_class != new_class or current.score != score
     if first:
         current = CreditRating(entity_id=entity.pk)
@@ -109,12 +114,10 @@ def entity_rerate(*, entity_id, trigger: str, now: dt.datetime | None = None) ->
                 entity_id=entity.pk, on=on, computed_at=now, from_class=previous[0] or "",
                 to_class=new_class, from_score=previous[1], to_score=score,
                 versions=dict(rating.versions), trigger=trigger[:60], counted=_counted(rating))
-    if entity.risk_class != new_class:
-        old = entity.risk_class
-        MarketEntity.objects.filter(pk=entity.pk).update(risk_class=new_class, updated_at=now)
-        audit.append(_risk_change(entity.pk, entity.division_id, old, new_class, score,
+    if old_class != new_class:
+        audit.append(_risk_change(entity.pk, entity.division_id, old_class, new_class, score,
                                   trigger), actor=None)
-        _publish_changed(entity.pk, old, new_class, score)
+        _publish_changed(entity.pk, old_class, new_class, score)
     return current
 
 
@@ -125,7 +128,7 @@ class BatchResult:
     on: dt.date
     entities: int       # entities rated
     changed: int        # ratings written (new, or class/score/versions changed)
-    class_changed: int  # entities whose risk_class changed
+    class_changed: int  # entities whose credit class changed
     seconds: float
     phases: dict        # seconds per phase (for the benchmark and the operators)
 
@@ -166,8 +169,8 @@ def _counting(on: dt.date) -> tuple[str, list]:
 
 
 def aggregate_sql(r: scoring.Rules, on: dt.date) -> tuple[str, list]:
-    """One row per market entity: id, risk_class, current rating (class, score, versions
-    as stored), points of its counting records, and per hard rule their count."""
+    """One row per market entity: id, initial risk_class, current rating (class, score,
+    versions as stored), points of its counting records, and per hard rule their count."""
     table = _kinds_table(r, on)
     n_hard = len(r.hard)
     values, vparams = _values_sql(table, n_hard)
@@ -209,10 +212,12 @@ def ratings_rerate_all(*, on: dt.date | None = None, progress: Callable | None =
     Exactly the class and score scoring.rate gives each entity from its active records
     (entities without records get the base score's class). Writes only what changed:
     the CreditRating rows, a RatingChange per changed class or score with the records
-    counted, MarketEntity.risk_class with an audit entry and a "credit.rating_changed"
-    event per changed class. A rating an event wrote after the batch started is left as
-    it is. Running it twice on the same day changes nothing the second time.
-    `progress(done, total)` is called as the entities are rated."""
+    counted, and per changed class (from the previous rating's class, or the initial
+    class of the register on a first rating) an audit entry and a "credit.rating_changed"
+    event; MarketEntity.risk_class, the initial class, is not written. A rating an event
+    wrote after the batch started is left as it is. Running it twice on the same day
+    changes nothing the second time. `progress(done, total)` is called as the entities
+    are rated."""
     import time
 
     started = time.monotonic()
@@ -238,8 +243,9 @@ def ratings_rerate_all(*, on: dt.date | None = None, progress: Callable | None =
                 for row in rows:
                     new_class, score = classify(row[6], row[7:7 + n_hard])
                     if row[3] != new_class or row[4] != score or not row[5]:
+                        # old_risk: the class the entity had until now
                         pending.append((row[0], new_class, score, row[3], row[4],
-                                        row[1], row[2]))
+                                        row[3] or row[1], row[2]))
                 done += len(rows)
                 if len(pending) >= chunk:
                     _tmp_put(pending)
@@ -350,17 +356,12 @@ def _write_back(r: scoring.Rules, on: dt.date, now: dt.datetime, versions: dict,
             rows = c.fetchall()
             _history_python(rows, r, on, now, versions)
         phase("history")
-        # 3. the class the draws read, audited, with its event
+        # 3. the class changes (the rating is the class: nothing else to write), audited,
+        # with their events
         c.execute(f"SELECT t.entity_id, t.division_id, t.old_risk, t.risk_class, t.score "
                   f"{mine} WHERE t.old_risk <> t.risk_class ORDER BY t.entity_id", [now_db])
         moved = c.fetchall()
-        if moved:
-            c.execute(
-                f"UPDATE registry_marketentity SET risk_class = t.risk_class, updated_at = %s "  # noqa: S608 (table and column names are constants; values are parameters)
-                f"FROM {_TMP} t JOIN credit_creditrating cr ON cr.entity_id = t.entity_id "
-                "AND cr.computed_at = %s WHERE registry_marketentity.id = t.entity_id "
-                "AND t.old_risk <> t.risk_class", [now_db, now_db])
-        phase("risk_class")
+        phase("class_changes")
     # One audit entry per AUDIT_CHUNK class changes, listing them (entity, from, to,
     # score): the batch's changes are in the tamper-evident log without one hash-chained
     # entry per firm (entity_rerate audits each of its changes on the entity itself).

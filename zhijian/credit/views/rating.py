@@ -108,12 +108,15 @@ def home(request):
     if not (scope.is_admin or scope.is_regulator):
         raise PermissionDenied(_("This page is for regulators."))
     entities = _visible_entities(request.user)
-    counts = dict(entities.order_by().values_list("risk_class").annotate(n=Count("pk")))
+    # the credit class: the rating's, or the initial class of a firm not rated yet
+    counts = dict(entities.with_credit_class().order_by().values_list("credit_class")
+                  .annotate(n=Count("pk")))
     form = ClassFilterForm(request.GET or None)
-    qs = entities.select_related("credit_rating", "division").order_by("risk_class", "uscc")
+    qs = entities.with_credit_class().select_related("credit_rating", "division").order_by(
+        "credit_class", "uscc")
     if form.is_valid():
         if form.cleaned_data["risk_class"]:
-            qs = qs.filter(risk_class=form.cleaned_data["risk_class"])
+            qs = qs.filter(credit_class=form.cleaned_data["risk_class"])
         if term := form.cleaned_data["q"].strip():
             qs = qs.filter(Q(name__contains=term) | Q(uscc__startswith=term.upper()))
     changes = (RatingChange.objects.filter(entity__in=entities).exclude(
@@ -220,8 +223,8 @@ def supervision_rows(on: dt.date, counts: dict) -> list[dict]:
 @regulator_required
 def supervision(request, scope):
     today = timezone.localdate()
-    counts = dict(_visible_entities(request.user).order_by().values_list("risk_class")
-                  .annotate(n=Count("pk")))
+    counts = dict(_visible_entities(request.user).with_credit_class().order_by()
+                  .values_list("credit_class").annotate(n=Count("pk")))
     return render(request, "credit/supervision.html", {
         "rows": supervision_rows(today, counts),
         "rule_rows": rule_rows_for(today, {}), "nav_app": "credit"})
@@ -245,10 +248,10 @@ def plan_firms(plan):
                                                    .objects.filter(productcategory__code__in=codes)
                                                    .values("marketentity_id"))
     per_class = rules.get("credit.supervision", timezone.localdate()).value
-    priority = Case(*[When(risk_class=c, then=Value(v["priority"]))
+    priority = Case(*[When(credit_class=c, then=Value(v["priority"]))
                       for c, v in per_class.items()], default=Value(99),
                     output_field=IntegerField())
-    return qs.annotate(priority=priority).select_related("credit_rating", "division").order_by(
+    return qs.with_credit_class().annotate(priority=priority).select_related("credit_rating", "division").order_by(
         "priority", "uscc")
 
 

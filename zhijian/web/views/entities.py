@@ -32,7 +32,8 @@ MAX_ERRORS_SHOWN = 500
 
 def entity_queryset(request, scope):
     form = EntityFilterForm(request.GET or None, scope=scope)
-    qs = access.entities_visible_to(request.user)
+    # the credit class: the credit rating's, or the initial one before any rating
+    qs = access.entities_visible_to(request.user).with_credit_class()
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
@@ -46,7 +47,7 @@ def entity_queryset(request, scope):
         if d["status"]:
             qs = qs.filter(status=d["status"])
         if d["risk_class"]:
-            qs = qs.filter(risk_class=d["risk_class"])
+            qs = qs.filter(credit_class=d["risk_class"])
     qs = qs.select_related("division").prefetch_related(
         Prefetch("categories", queryset=ProductCategory.objects.only("code", "name", "name_en")))
     return form, qs.order_by("uscc")
@@ -61,8 +62,8 @@ def entity_list(request, scope):
 @regulator_required
 def entity_detail(request, pk, scope):
     entity = access.get_or_404(
-        access.entities_visible_to(request.user).select_related("division")
-        .prefetch_related("categories"), pk)
+        access.entities_visible_to(request.user).with_credit_class()
+        .select_related("division").prefetch_related("categories"), pk)
     products = (access.products_visible_to(request.user).filter(entity=entity)
                 .select_related("category").prefetch_related("standards"))
     return render(request, "web/entity_detail.html", {

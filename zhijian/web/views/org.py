@@ -22,8 +22,8 @@ def _history(user, obj):
 
 def _own_entity(request, scope):
     return access.get_or_404(
-        access.entities_visible_to(request.user).select_related("division")
-        .prefetch_related("categories"), scope.org_id)
+        access.entities_visible_to(request.user).with_credit_class()
+        .select_related("division").prefetch_related("categories"), scope.org_id)
 
 
 def _own_lab(request, scope):
