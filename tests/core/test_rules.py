@@ -23,8 +23,11 @@ D = dt.date
 def test_seeded_keys():
     assert rules.keys() == [
         "credit.blacklist_criteria",
+        "credit.blacklist_procedure",
         "credit.classes",
+        "credit.commitment_statement",
         "credit.record_kinds",
+        "credit.supervision",
         "inspections.default_ratios",
         "inspections.min_team_size",
         "inspections.publication_working_days",

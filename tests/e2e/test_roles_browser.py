@@ -11,7 +11,6 @@ it the tests skip locally and fail under CI=true.
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +24,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -70,28 +68,6 @@ def expected_page(user, main_page: str, lang: str) -> dict[str, str]:
 def test_the_catalogue_translates_the_main_pages():
     for text in ("Regulator workbench", "My organisation", "Sign in"):
         assert translated(text, "zh-hans") != translated(text, "en"), text
-
-
-@pytest.fixture(autouse=True, scope="module")
-def allow_async_unsafe():
-    # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM
-    # calls there unless told that this is deliberate. Only for this module. Even so, the
-    # tests do their database work before the browser starts and after it stops: while
-    # the loop runs, Django hands out a different connection, which does not see the
-    # test's data.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="module")
-def chromium_path():
-    if CHROMIUM is None:
-        reason = "Chromium is not installed (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; it is required in CI.")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 @contextmanager
