@@ -319,18 +319,25 @@ def test_who_may_check(world, enterprise_user, lab_user, user_unit_user):
                             actor=user_unit_user).outcome == "clear"
 
 
-def test_checks_are_seen_by_their_officer_department_and_admins(
+def test_checks_are_seen_by_their_officer_department_jurisdiction_and_admins(
         world, officer, xian_officer, baoji_officer, admin_user, user_unit_user):
     mine = svc.credit_check(uscc=world["xian_entity"].uscc, context="tender", actor=xian_officer)
     colleague = f.UserFactory(username="xian2", department=world["departments"]["xian"])
     theirs = svc.credit_check(uscc=world["xian_entity"].uscc, context="licence",
                               actor=colleague)
+    # A user unit's listing of a Xi'an firm: seen by Xi'an (its jurisdiction), not Baoji.
     unit = svc.credit_check(uscc=world["xian_entity"].uscc, context="supplier_listing",
                             actor=user_unit_user)
-    assert set(svc.checks_visible_to(xian_officer)) == {mine, theirs}
-    assert set(svc.checks_visible_to(baoji_officer)) == set()
-    assert set(svc.checks_visible_to(admin_user)) == {mine, theirs, unit}
-    assert set(svc.checks_visible_to(user_unit_user)) == {unit}
+    baoji_firm = svc.credit_check(uscc=world["baoji_entity"].uscc, context="supplier_listing",
+                                  actor=user_unit_user)
+    # Xi'an's own check of a Baoji firm stays visible to Xi'an, and Baoji sees it too.
+    xian_of_baoji = svc.credit_check(uscc=world["baoji_entity"].uscc, context="licence",
+                                     actor=xian_officer)
+    assert set(svc.checks_visible_to(xian_officer)) == {mine, theirs, unit, xian_of_baoji}
+    assert set(svc.checks_visible_to(baoji_officer)) == {baoji_firm, xian_of_baoji}
+    assert set(svc.checks_visible_to(admin_user)) == {mine, theirs, unit, baoji_firm,
+                                                       xian_of_baoji}
+    assert set(svc.checks_visible_to(user_unit_user)) == {unit, baoji_firm}
 
 
 # --- procurement ---------------------------------------------------------------------------------

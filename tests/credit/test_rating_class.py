@@ -83,8 +83,8 @@ def test_first_rating_changes_from_the_initial_class(world):
     svc.entity_rerate(entity_id=firm.pk, trigger="manual")  # no records: base score, B
     ev = OutboxEvent.objects.get(name="credit.rating_changed")
     assert ev.payload == {"entity": firm.pk, "from_class": "D", "to_class": "B", "score": 100}
-    entry = audit.parse_body(AuditEntry.objects.get(action="entity.risk_class_changed").body)
-    assert (entry["before"], entry["after"]["risk_class"]) == ({"risk_class": "D"}, "B")
+    entry = audit.parse_body(AuditEntry.objects.get(action="entity.credit_class_changed").body)
+    assert (entry["before"], entry["after"]["credit_class"]) == ({"credit_class": "D"}, "B")
     assert MarketEntity.objects.get(pk=firm.pk).risk_class == "D"  # initial, untouched
 
 

@@ -64,7 +64,7 @@ def test_a_fake_report_makes_the_firm_d_at_once(world):
     assert change.counted == [[rec.pk, -40]]
     ev = OutboxEvent.objects.get(name="credit.rating_changed")
     assert ev.payload == {"entity": firm.pk, "from_class": "B", "to_class": "D", "score": 60}
-    entry = AuditEntry.objects.get(action="entity.risk_class_changed")
+    entry = AuditEntry.objects.get(action="entity.credit_class_changed")
     assert (entry.object_type, entry.object_id, entry.division) == (
         "registry.marketentity", str(firm.pk), firm.division_id)
 

@@ -8,12 +8,15 @@ Skipped without Chromium locally, required under CI=true (as tests/e2e).
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.e2e.test_roles_browser import CHROMIUM, chromium
+from tests.e2e.test_roles_browser import chromium
+
+CHROMIUM = shutil.which("chromium")
 
 pytestmark = [
     pytest.mark.browser,

@@ -167,8 +167,16 @@ ACTION_LABELS = {
     "saved": _("Saved"),
     "set": _("Set"),
     "deleted": _("Removed"),
+    "credit_class_changed": _("Credit class changed"),
 }
 HIDDEN_FIELDS = {"id", "created_at", "updated_at"}
+#: Keys an audit entry carries that are not fields of the model (the credit rating's
+#: entries on a market entity, zhijian/credit/services/rating.py).
+EXTRA_LABELS = {
+    "credit_class": _("credit class"),
+    "score": _("score"),
+    "trigger": _("trigger"),
+}
 
 
 @dataclass
@@ -227,7 +235,7 @@ def _show(model, key: str, value, names: dict) -> str:
 def _label(model, key: str) -> str:
     f = _field_for(model, key)
     if f is None or not hasattr(f, "verbose_name"):
-        return key
+        return str(EXTRA_LABELS.get(key, key))
     return str(f.verbose_name)
 
 

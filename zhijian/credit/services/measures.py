@@ -431,15 +431,18 @@ def credit_check_settle(*, check_id, decision: str, object_type: str = "",
 
 
 def checks_visible_to(user, qs=None):
-    """An officer sees the checks they or their department made; administrators all;
-    anyone else the checks they requested themselves (a user unit's supplier listings)."""
+    """An officer sees the checks they or their department made and every check of a
+    firm in their jurisdiction (whoever put it forward: a user unit's listing, a
+    tendering platform's key); administrators all; anyone else the checks they
+    requested themselves (a user unit's supplier listings)."""
     qs = CreditCheck.objects.all() if qs is None else qs
     scope = scope_of(user)
     if scope.is_admin:
         return qs
     if scope.is_regulator:
         return qs.filter(Q(requested_by_id=scope.user_id)
-                         | Q(requested_by__department_id=scope.org_id))
+                         | Q(requested_by__department_id=scope.org_id)
+                         | Q(entity__division__code__startswith=scope.prefix))
     if scope.user_id is None:
         return qs.none()
     return qs.filter(requested_by_id=scope.user_id)

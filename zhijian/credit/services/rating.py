@@ -82,9 +82,9 @@ def _publish_changed(entity_id, from_class, to_class, score) -> None:
 
 
 def _risk_change(entity_id, division, old, new, score, trigger) -> audit.Change:
-    return audit.Change("entity.risk_class_changed", "registry.marketentity", str(entity_id),
-                        {"risk_class": old}, {"risk_class": new, "score": score,
-                                              "trigger": trigger}, division=division)
+    return audit.Change("entity.credit_class_changed", "registry.marketentity", str(entity_id),
+                        {"credit_class": old}, {"credit_class": new, "score": score,
+                                                "trigger": trigger}, division=division)
 
 
 @transaction.atomic
