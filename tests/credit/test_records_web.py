@@ -255,3 +255,22 @@ def test_api_penalty_and_commitment_flow(api, world, xian_officer, enterprise_us
     made = CreditRecord.objects.get(kind="commitment_made")
     r = api.post(f"/api/v1/credit/records/{made.pk}/withdraw/", {"reason": "错录"})
     assert (r.status_code, r.json()["status"]) == (200, "withdrawn")
+
+
+def test_the_workspace_asks_an_unsigned_firm_to_sign_and_links_the_occasion(
+        world, enterprise_user):
+    c = client_for(enterprise_user)
+    body = c.get("/work/org/").content.decode()
+    assert 'id="sign-commitment"' in body
+    assert 'href="/work/credit/commitments/sign/?occasion=registration"' in body
+    form = c.get("/work/credit/commitments/sign/?occasion=repair").context["form"]
+    assert form["occasion"].value() == "repair"
+    # An unknown occasion preselects nothing valid; the statement shown is registration's.
+    r = c.get("/work/credit/commitments/sign/?occasion=nonsense")
+    assert [s["occasion"] for s in r.context["statements"] if s["selected"]] == [
+        "registration"]
+    assert c.post("/work/credit/commitments/sign/", {"occasion": "registration",
+                                                     "signatory": "王法人", "agree": "on"}
+                  ).status_code == 302
+    body = c.get("/work/org/").content.decode()
+    assert 'id="sign-commitment"' not in body and 'id="entity-commitment"' in body

@@ -316,9 +316,13 @@ def commitment_sign(request, scope):
     from zhijian.registry.models import MarketEntity
 
     entity = MarketEntity.objects.get(pk=scope.org_id)
-    form = SignForm(request.POST or None)
-    occasion = (form.data.get("occasion") if form.is_bound else None) or \
+    # ?occasion=repair (from a list case) or =registration (from the workspace) preselects.
+    asked = request.GET.get("occasion")
+    form = SignForm(request.POST or None, initial={"occasion": asked} if asked else None)
+    occasion = (form.data.get("occasion") if form.is_bound else asked) or \
         CommitmentOccasion.REGISTRATION
+    if occasion not in CommitmentOccasion.values:
+        occasion = CommitmentOccasion.REGISTRATION
     reference = (form.data.get("reference") if form.is_bound else "") or ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

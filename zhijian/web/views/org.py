@@ -44,8 +44,14 @@ def org_home(request, scope):
         entity = _own_entity(request, scope)
         products = (access.products_visible_to(user).filter(entity=entity)
                     .select_related("category").prefetch_related("standards"))
+        from zhijian.credit.choices import CommitmentStatus
+        from zhijian.credit.models import Commitment
+
+        commitment = (Commitment.objects.filter(entity=entity, status=CommitmentStatus.IN_FORCE)
+                      .order_by("-signed_at").first())
         return render(request, "web/org/enterprise.html", {
             "entity": entity, "products": products, "history": _history(user, entity),
+            "commitment": commitment,
         })
     if scope.role == "lab":
         lab = _own_lab(request, scope)
