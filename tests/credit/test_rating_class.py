@@ -186,7 +186,9 @@ def test_entity_detail_shows_credit_and_initial_class(world, xian_officer):
 def test_enterprise_sees_its_credit_class(world, enterprise_user):
     rate(world["xian_entity"], "D")
     resp = client(enterprise_user).get(reverse("web:org_home"))
-    assert 'id="entity-credit-class">D (high risk / poor credit)</dd>' in resp.content.decode()
+    html = resp.content.decode()
+    assert 'id="entity-credit-class">D (high risk / poor credit) · ' in html
+    assert 'href="/work/credit/mine/"' in html
 
 
 def test_credit_overview_counts_by_credit_class(world, xian_officer):
