@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -10,6 +11,15 @@ from django.utils.translation import gettext as _
 
 from . import audit, events
 from .models import Division
+
+
+def upload_sha256(upload) -> str:
+    """The SHA-256 of an uploaded file (read in chunks), left ready to be read again."""
+    h = hashlib.sha256()
+    for chunk in upload.chunks():
+        h.update(chunk)
+    upload.seek(0)
+    return h.hexdigest()
 
 
 def current_division(code, field: str = "division") -> Division:

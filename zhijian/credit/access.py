@@ -44,7 +44,7 @@ def is_own_entity(user, entity) -> bool:
 
 def entities_visible_to(user, qs):
     """Entities whose non-public credit file `user` may open."""
-    return _jurisdiction_or_own(user, qs, entity="")
+    return _jurisdiction_or_own(user, qs, division="division", own="pk")
 
 
 def penalties_visible_to(user, qs):
@@ -94,18 +94,18 @@ def repairs_visible_to(user, qs=None):
 
 
 def _cases(user, qs):
-    return _jurisdiction_or_own(user, qs, entity="entity__")
+    return _jurisdiction_or_own(user, qs, division="entity__division", own="entity_id")
 
 
-def _jurisdiction_or_own(user, qs, *, entity: str):
-    """Administrators: all; regulators: the firms of their jurisdiction; a firm: its own;
-    nobody else. `entity` is the path from qs's model to the market entity ("" when qs
-    is of entities)."""
+def _jurisdiction_or_own(user, qs, *, division: str, own: str):
+    """Administrators: all; regulators: the firms of their jurisdiction (`division`, the
+    path to the firm's division); a firm: its own (`own`, the field holding its id);
+    nobody else."""
     scope = scope_of(user)
     if scope.is_admin:
         return qs
     if scope.is_regulator:
-        return qs.filter(**{f"{entity}division__code__startswith": scope.prefix})
+        return qs.filter(**{f"{division}__code__startswith": scope.prefix})
     if scope.role == "enterprise":
-        return qs.filter(**{f"{entity}pk" if not entity else "entity_id": scope.org_id})
+        return qs.filter(**{own: scope.org_id})
     return qs.none()

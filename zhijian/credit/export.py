@@ -29,9 +29,10 @@ from django.utils.translation import gettext_lazy
 
 from zhijian.core import rules
 
-from .choices import BlacklistStatus, MeasureTrigger, PenaltyStatus, RecordKind, RecordStatus
-from .models import BlacklistEntry, Commitment, CreditRecord, Penalty
+from .choices import PenaltyStatus, RecordKind, RecordStatus
+from .models import Commitment, CreditRecord, Penalty
 from .scoring import add_months
+from .services import measures
 
 FORMAT = "zhijian.credit-records/1"
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "credit-record-export.schema.json"
@@ -250,36 +251,26 @@ def commitment_public(c: Commitment) -> dict:
 def listing_public(entity, on: dt.date) -> dict | None:
     """The serious-dishonesty listing while the firm is listed (None otherwise: the list
     is published only while a firm is on it)."""
-    entry = (BlacklistEntry.objects.filter(entity=entity, status=BlacklistStatus.LISTED,
-                                           listed_on__lte=on)
-             .select_related("department").order_by("-listed_on", "-id").first())
-    if entry is None or (entry.listed_until is not None and entry.listed_until <= on):
+    entry = measures.listed_entry(entity, on)
+    if entry is None:
         return None
     return {"case": entry.pk, "listed_on": _iso(entry.listed_on),
             "listed_until": _iso(entry.listed_until),
             "department": entry.department.name, "reasons": entry.decision_reasons}
 
 
-def measures_public(entity, on: dt.date) -> list[dict] | None:
+def measures_public(entity, on: dt.date) -> list[dict]:
     """The joint punishment measures triggered by the serious-dishonesty listing that
-    apply to the firm on `on`, with their reason; None when the measures module is not
-    installed."""
-    try:
-        from .services import measures
-    except ImportError:  # pragma: no cover - the measures area is another module
-        return None
-    if not all(hasattr(measures, n) for n in ("standing_of", "applying", "reason_text")):
-        return None  # pragma: no cover
-    # Only list-triggered measures: one triggered by the class would disclose the class
-    # (the same rule as the public measures API, services/measures.PUBLIC_TRIGGERS).
-    public_triggers = getattr(measures, "PUBLIC_TRIGGERS", (MeasureTrigger.BLACKLIST,))
+    apply to the firm on `on`, with their reason. Only list-triggered measures: one
+    triggered by the class would disclose the class (the rule of the public measures
+    API, services/measures.PUBLIC_TRIGGERS)."""
     st = measures.standing_of(entity, on=on)
     return [{"code": m.code, "label": str(m.get_code_display()),
              "department": m.department.name, "effect": m.effect,
              "effect_label": str(m.get_effect_display()),
              "contexts": list(m.contexts or []), "legal_basis": m.legal_basis,
              "reason": measures.reason_text(m, st, public=True)}
-            for m in measures.applying(st, on=on) if m.trigger in public_triggers]
+            for m in measures.applying(st, on=on) if m.trigger in measures.PUBLIC_TRIGGERS]
 
 
 def public_report(entity, on: dt.date | None = None) -> dict:

@@ -5,7 +5,6 @@ is the pure module `draw.py`."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import defaultdict
 
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from zhijian.core import audit, calendar, events, rules
 from zhijian.core.access import Denied, scope_of
 from zhijian.core.models import Division
+from zhijian.core.services import upload_sha256
 from zhijian.registry.choices import EntityStatus, EntityType, RiskClass
 from zhijian.registry.models import Department, Inspector, MarketEntity, ProductCategory
 
@@ -600,11 +600,8 @@ def evidence_add(*, actor, task_id: int, upload) -> Evidence:
     if upload.size > MAX_EVIDENCE_BYTES:
         raise ValidationError({"file": _("The file is larger than 20 MB; take a smaller photo "
                                          "or split the document.")})
-    h = hashlib.sha256()
-    for chunk in upload.chunks():
-        h.update(chunk)
-    upload.seek(0)
-    ev = Evidence(task=task, name=upload.name[:200], size=upload.size, sha256=h.hexdigest(),
+    ev = Evidence(task=task, name=upload.name[:200], size=upload.size,
+                  sha256=upload_sha256(upload),
                   content_type=getattr(upload, "content_type", "") or "", uploaded_by=actor)
     ev.file.save(upload.name[:100], upload, save=False)
     ev.save()

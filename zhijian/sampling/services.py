@@ -10,7 +10,6 @@ the department when the sample is recorded; nothing lets the firm choose or chan
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from zhijian.core import audit, calendar, events, rules
 from zhijian.core.access import Denied, not_found, scope_of
 from zhijian.core.models import Division
+from zhijian.core.services import upload_sha256
 from zhijian.registry.choices import LabStatus
 from zhijian.registry.models import (
     AccreditationScope,
@@ -453,11 +453,7 @@ def sample_photo_add(*, actor, sample_id: int, upload) -> SamplePhoto:
     if not any(head.startswith(magic) for magic in PHOTO_TYPES):
         raise ValidationError({"file": _("Only JPEG and PNG photos are accepted; this file "
                                          "is neither.")})
-    h = hashlib.sha256()
-    for chunk in upload.chunks():
-        h.update(chunk)
-    upload.seek(0)
-    photo = SamplePhoto(sample=sample, sha256=h.hexdigest(), uploaded_by=actor)
+    photo = SamplePhoto(sample=sample, sha256=upload_sha256(upload), uploaded_by=actor)
     photo.file.save((upload.name or "photo")[-100:], upload, save=False)
     photo.save()
     audit.append(audit.Change("sample.photo_added", "sampling.sample", str(sample.pk), None,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhijian.core import audit, events, rules
+from zhijian.core.services import upload_sha256
 
 from ..choices import (
     CommitmentOccasion,
@@ -34,14 +35,6 @@ def _changed(record: CreditRecord, change: str) -> None:
     events.publish("credit.record_changed", aggregate=record, payload={
         "record": record.pk, "entity": record.entity_id, "kind": record.kind,
         "change": change})
-
-
-def file_sha256(upload) -> str:
-    h = hashlib.sha256()
-    for chunk in upload.chunks():
-        h.update(chunk)
-    upload.seek(0)
-    return h.hexdigest()
 
 
 def record_create(*, entity, kind: str, date: dt.date, source_type: str, source_id="",
@@ -83,7 +76,7 @@ def record_create(*, entity, kind: str, date: dt.date, source_type: str, source_
         summary=summary or "", public=public, department=department, event=event,
         rule_version=version, created_by=actor)
     if evidence:
-        record.evidence_sha256 = file_sha256(evidence)
+        record.evidence_sha256 = upload_sha256(evidence)
         record.evidence = evidence
     try:
         with transaction.atomic():
@@ -284,7 +277,7 @@ def penalty_record(*, actor, entity_id, decision_number: str, decided_on: dt.dat
     penalty = Penalty(
         decision_number=number, entity=entity, department=dept, decided_on=decided_on,
         violation=violation.strip(), legal_basis=legal_basis.strip()[:300], fine=fine,
-        heavy=bool(heavy), document_sha256=file_sha256(document), created_by=actor)
+        heavy=bool(heavy), document_sha256=upload_sha256(document), created_by=actor)
     penalty.document = document
     penalty.save()
     audit.record(penalty, action="penalty.recorded", actor=actor, before=None,
